@@ -1,0 +1,42 @@
+//! `trailhound`: the thin command-line front over the library crates.
+//!
+//! Each command lives in `cmd/<name>.rs` with its `Args` and a `run` that returns the exit code:
+//! 0 clean, 1 only for `--fail-on`, 2 when input was skipped or a call failed.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(name = "trailhound", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Filter and print CloudTrail records (files, folders in the S3 layout, .gz, or - for stdin).
+    Events(cmd::events::Args),
+    /// Print a shell completion script.
+    Completions(cmd::completions::Args),
+    // -- new commands: add a variant above this line and an arm in `main` --
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Events(args) => cmd::events::run(args),
+        Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        // -- new command arms above this line --
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
