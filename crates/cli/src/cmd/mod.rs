@@ -1,3 +1,4 @@
 //! One module per command.
 pub mod completions;
 pub mod events;
+pub mod trail_args;
