@@ -195,12 +195,19 @@ fn decode_reader(reader: Box<dyn Read + '_>, ctx: &mut Ctx<'_, '_, '_>) {
 
 /// Decodes a whole text held in memory.
 fn decode_text(bytes: &[u8], ctx: &mut Ctx<'_, '_, '_>) {
-    let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return ctx.problem(Where::File, "empty file"),
+        Some(b'{' | b'[') => {}
+        // Binary or other text: say so once, rather than also listing its bytes as bad UTF-8.
+        Some(_) => return not_cloudtrail(ctx),
+    }
+    let text: Cow<'_, str> = match std::str::from_utf8(body) {
         Ok(text) => Cow::Borrowed(text),
         Err(err) => {
-            let first = err.valid_up_to();
-            let lossy = String::from_utf8_lossy(bytes);
-            let replaced = lossy.matches('\u{FFFD}').count() - count_replacement_chars(bytes);
+            let first = err.valid_up_to() + (bytes.len() - body.len());
+            let lossy = String::from_utf8_lossy(body);
+            let replaced = lossy.matches('\u{FFFD}').count() - count_replacement_chars(body);
             ctx.problem(
                 Where::Byte(first as u64),
                 format!("invalid UTF-8 ({replaced} invalid sequences replaced with U+FFFD)"),
@@ -208,26 +215,41 @@ fn decode_text(bytes: &[u8], ctx: &mut Ctx<'_, '_, '_>) {
             lossy
         }
     };
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     let start = text.len() - text.trim_start().len();
-    match text.as_bytes()[start..].first() {
-        None => ctx.problem(Where::File, "empty file"),
-        Some(b'{') if starts_with_records_key(&text[start..]) => {
-            let mut de = serde_json::Deserializer::from_str(&text[start..]);
-            let visitor = BatchVisitor::<&RawValue> {
-                seed: ArraySeed {
-                    ctx: &mut *ctx,
-                    index: 0,
-                    elem: std::marker::PhantomData,
-                },
-            };
-            let result =
-                serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|()| de.end());
-            finish_batch(result, ctx);
+    if starts_with_records_key(&text[start..]) {
+        let mut de = serde_json::Deserializer::from_str(&text[start..]);
+        let visitor = BatchVisitor::<&RawValue> {
+            seed: ArraySeed {
+                ctx: &mut *ctx,
+                index: 0,
+                elem: std::marker::PhantomData,
+            },
+        };
+        let result = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|()| de.end());
+        match result {
+            // More values follow the batch (JSON lines of batches): read them as such.
+            Err(err)
+                if err.classify() == serde_json::error::Category::Syntax
+                    && err.to_string().starts_with("trailing characters") =>
+            {
+                let offset = byte_offset(&text[start..], err.line(), err.column());
+                decode_values(&text, start + offset, ctx);
+            }
+            other => finish_batch(other, ctx),
         }
-        Some(b'{' | b'[') => decode_values(text, start, ctx),
-        Some(_) => not_cloudtrail(ctx),
+    } else {
+        decode_values(&text, start, ctx);
     }
+}
+
+/// The byte offset of serde_json's 1-based line and column (columns count bytes).
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
 }
 
 fn count_replacement_chars(bytes: &[u8]) -> usize {
@@ -251,7 +273,8 @@ fn not_cloudtrail(ctx: &mut Ctx<'_, '_, '_>) {
 
 /// `{"Records"` after optional white space: the shape CloudTrail delivers.
 fn starts_with_records_key(text: &str) -> bool {
-    text[1..].trim_start().starts_with("\"Records\"")
+    text.strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"Records\""))
 }
 
 /// A sequence of top-level JSON values: one object, JSON lines, concatenated objects or arrays.
