@@ -87,6 +87,7 @@ impl Actor {
     }
 
     /// A role session; for EC2 instance profiles the session name is the instance id.
+    #[allow(clippy::too_many_arguments)]
     pub fn role_session(
         account: &str,
         role: &str,
