@@ -108,10 +108,10 @@ fn write_gz(path: &Path, value: &Value) -> anyhow::Result<u64> {
     Ok(text.len() as u64)
 }
 
-/// Each output file holds five minutes of one region: ~1,500 records, about 2 MB uncompressed.
+/// Each output file holds five minutes of one region: ~1,500 records, about 1.7 MB uncompressed.
 fn scale(out: &Path, gib: f64, seed: u64) -> anyhow::Result<()> {
     const PER_FILE: usize = 1500;
-    const APPROX_FILE_BYTES: f64 = 2.2e6;
+    const APPROX_FILE_BYTES: f64 = 1.7e6;
     let files = ((gib * (1u64 << 30) as f64) / APPROX_FILE_BYTES)
         .ceil()
         .max(1.0) as u64;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Throughput of `trailhound events --count-by eventName` on a generated gzipped corpus in the S3 layout,
+# beside floors measured in the same run on the same files:
+#   gunzip floor  : zcat of every file to /dev/null (one process, one core) and two in parallel (both cores)
+#   by hand       : zcat | jq -c '.Records[]' | wc -l, what people do without a tool
+# Usage: scripts/bench.sh [GIB] (default 1; the corpus is cached under bench-data/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gib="${1:-1}"
+data="bench-data/scale-${gib}g"
+target="${CARGO_TARGET_DIR:-target}"
+cargo build --release --locked -p trailhound -p samplegen >&2
+bin="$target/release/trailhound"
+if [ ! -f "$data.done" ]; then
+  rm -rf "$data"
+  "$target/release/trailhound-samplegen" scale --gib "$gib" --out "$data" >&2
+  touch "$data.done"
+fi
+list=$(mktemp)
+find "$data" -name '*.json.gz' | sort > "$list"
+files=$(wc -l < "$list")
+cbytes=$(xargs cat < "$list" | wc -c)
+ubytes=$(xargs zcat < "$list" | wc -c)
+cores=$(nproc)
+
+# Runs a command, prints "seconds peak_rss_kib".
+measure() {
+  local stats
+  stats=$(mktemp)
+  /usr/bin/time -o "$stats" -f "%e %M" bash -c "$1" > /dev/null 2>&1
+  tail -n 1 "$stats"
+  rm -f "$stats"
+}
+# Warm the page cache so every contender reads from memory.
+xargs cat < "$list" > /dev/null
+
+read -r t_zcat _ < <(measure "xargs zcat < '$list' > /dev/null")
+read -r t_zcat_par _ < <(measure "xargs -P $cores -n $(( (files + cores - 1) / cores )) zcat < '$list' > /dev/null")
+read -r t_jq _ < <(measure "xargs zcat < '$list' | jq -c '.Records[]' | wc -l")
+read -r t_th rss_th < <(measure "'$bin' events '$data' --count-by eventName --format jsonl")
+
+mb() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", b / 1e6 / t }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+per_core_floor=$(mb "$ubytes" "$t_zcat")
+th=$(mb "$ubytes" "$t_th")
+th_per_core=$(awk -v x="$th" -v c="$cores" 'BEGIN { printf "%.0f", x / c }')
+{
+  echo "corpus: $files files, $(awk -v b="$cbytes" 'BEGIN{printf "%.2f", b/1e9}') GB gzipped, $(awk -v b="$ubytes" 'BEGIN{printf "%.2f", b/1e9}') GB uncompressed; $cores cores"
+  printf "%-52s %8s %10s\n" "command" "seconds" "MB/s (unc)"
+  printf "%-52s %8s %10s\n" "zcat > /dev/null (1 core: the per-core floor)" "$t_zcat" "$per_core_floor"
+  printf "%-52s %8s %10s\n" "zcat x$cores in parallel > /dev/null" "$t_zcat_par" "$(mb "$ubytes" "$t_zcat_par")"
+  printf "%-52s %8s %10s\n" "zcat | jq -c '.Records[]' | wc -l" "$t_jq" "$(mb "$ubytes" "$t_jq")"
+  printf "%-52s %8s %10s\n" "trailhound events --count-by eventName" "$t_th" "$th"
+  echo "trailhound per core: $th_per_core MB/s = $(ratio "$th_per_core" "$per_core_floor") x the per-core gunzip floor (target >= 0.70)"
+  echo "trailhound vs zcat | jq: $(ratio "$t_jq" "$t_th") x faster"
+  echo "trailhound peak RSS: $(( rss_th / 1024 )) MiB (target < 200)"
+} | tee bench-data/events-bench.txt
+rm -f "$list"
