@@ -24,6 +24,8 @@ enum Command {
     Events(cmd::events::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Fingerprint SSH key files (OpenSSH and EC2 forms) and match them to EC2 key pairs.
+    Keys(cmd::keys::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Events(args) => cmd::events::run(args),
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Keys(args) => cmd::keys::run(args),
         // -- new command arms above this line --
     };
     match result {

@@ -1,4 +1,5 @@
 //! One module per command.
 pub mod completions;
 pub mod events;
+pub mod keys;
 pub mod trail_args;
