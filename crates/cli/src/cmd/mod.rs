@@ -1,5 +1,5 @@
 //! One module per command.
+pub mod collect;
 pub mod completions;
 pub mod events;
-pub mod keys;
 pub mod trail_args;

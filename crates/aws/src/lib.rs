@@ -1,0 +1,11 @@
+//! trailhound's only door to AWS: the AWS SDK for Rust and tokio live here and nowhere else.
+//! Everything else in the workspace is pure logic over data this crate (or the aws CLI) writes.
+
+pub mod client;
+pub mod collect;
+mod ec2;
+mod json;
+mod other;
+
+pub use client::Connection;
+pub use collect::{CollectOptions, CollectReport, Gap, collect_blocking, iam_policy};
