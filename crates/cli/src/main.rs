@@ -24,6 +24,8 @@ enum Command {
     Events(cmd::events::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Fingerprint SSH key files (OpenSSH and EC2 forms) and match them to EC2 key pairs.
+    Keys(cmd::keys::Args),
     /// Collect a live account snapshot through the AWS SDK into a folder of aws CLI JSON.
     Collect(cmd::collect::Args),
     /// Print the least-privilege read-only IAM policy that `collect` needs.
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Events(args) => cmd::events::run(args),
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Keys(args) => cmd::keys::run(args),
         Command::Collect(args) => cmd::collect::run(args),
         Command::IamPolicy(args) => cmd::collect::run_policy(args),
         // -- new command arms above this line --

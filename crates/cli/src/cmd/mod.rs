@@ -2,4 +2,5 @@
 pub mod collect;
 pub mod completions;
 pub mod events;
+pub mod keys;
 pub mod trail_args;
