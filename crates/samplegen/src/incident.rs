@@ -11,11 +11,11 @@ pub const REGION: &str = "us-east-1";
 pub const OTHER_REGION: &str = "eu-west-1";
 pub const ATTACKER_IP: &str = "198.51.100.77";
 pub const VPC: &str = "vpc-0a11b22c33d44e55f";
-pub const PUBLIC_SUBNET: &str = "subnet-0pub1111111111111";
-pub const PRIVATE_SUBNET: &str = "subnet-0prv2222222222222";
-pub const SG_WEB: &str = "sg-0web0000000000001";
-pub const SG_DB: &str = "sg-0db00000000000002";
-pub const SG_BASTION: &str = "sg-0rdp0000000000003";
+pub const PUBLIC_SUBNET: &str = "subnet-0a1b1111111111111";
+pub const PRIVATE_SUBNET: &str = "subnet-0c2d2222222222222";
+pub const SG_WEB: &str = "sg-0e5b0c0a0000000a1";
+pub const SG_DB: &str = "sg-0db000000000000b2";
+pub const SG_BASTION: &str = "sg-03d900000000000c3";
 pub const WEB_1: &str = "i-0a1b2c3d4e5f60001";
 pub const WEB_2: &str = "i-0a1b2c3d4e5f60002";
 pub const DB_1: &str = "i-0a1b2c3d4e5f60003";
@@ -297,14 +297,14 @@ pub fn attack(story: &mut Story<'_>, cast: &Cast, t0: Timestamp) {
         true,
     );
     story.failed(ci, at(2, 0), "iam", "CreateAccessKey", json!({ "userName": "alice" }), "AccessDenied", "User: arn:aws:iam::111122223333:user/ci-deployer is not authorized to perform: iam:CreateAccessKey on resource: user alice because no identity-based policy allows the iam:CreateAccessKey action");
-    story.call(ci, at(3, 10), REGION, "ec2", "ImportKeyPair", json!({ "keyName": LEAKED_KEY, "publicKeyMaterial": "<sensitiveDataRemoved>" }), json!({ "requestId": "0f2e6d1a-8c1b-4b9e-9a53-1f0c2d3e4f50", "keyName": LEAKED_KEY, "keyFingerprint": "5b:8a:1f:3c:9d:27:e4:60:aa:0b:71:c2:d9:45:8e:13", "keyPairId": "key-0b4c4c4ckey000001" }), false);
+    story.call(ci, at(3, 10), REGION, "ec2", "ImportKeyPair", json!({ "keyName": LEAKED_KEY, "publicKeyMaterial": "<sensitiveDataRemoved>" }), json!({ "requestId": "0f2e6d1a-8c1b-4b9e-9a53-1f0c2d3e4f50", "keyName": LEAKED_KEY, "keyFingerprint": "5b:8a:1f:3c:9d:27:e4:60:aa:0b:71:c2:d9:45:8e:13", "keyPairId": "key-0b4c4c4c4e0000001" }), false);
     story.call(ci, at(4, 30), REGION, "ec2", "RunInstances",
         json!({ "instancesSet": { "items": [{ "imageId": "ami-0c55b159cbfafe1f0", "minCount": 1, "maxCount": 1, "keyName": LEAKED_KEY }] }, "instanceType": "t3.medium", "blockDeviceMapping": {}, "monitoring": { "enabled": false }, "disableApiTermination": false, "subnetId": PUBLIC_SUBNET, "groupSet": { "items": [{ "groupId": SG_WEB }] } }),
-        json!({ "requestId": "7c1d1a9e-0b1f-4c55-8d3e-3b2a1c0d9e8f", "reservationId": "r-0rogue00000000001", "ownerId": ACCOUNT, "groupSet": {}, "instancesSet": { "items": [{ "instanceId": ROGUE, "imageId": "ami-0c55b159cbfafe1f0", "instanceState": { "code": 0, "name": "pending" }, "keyName": LEAKED_KEY, "instanceType": "t3.medium", "subnetId": PUBLIC_SUBNET, "vpcId": VPC, "privateIpAddress": "10.0.1.200" }] } }),
+        json!({ "requestId": "7c1d1a9e-0b1f-4c55-8d3e-3b2a1c0d9e8f", "reservationId": "r-0a09e000000000001", "ownerId": ACCOUNT, "groupSet": {}, "instancesSet": { "items": [{ "instanceId": ROGUE, "imageId": "ami-0c55b159cbfafe1f0", "instanceState": { "code": 0, "name": "pending" }, "keyName": LEAKED_KEY, "instanceType": "t3.medium", "subnetId": PUBLIC_SUBNET, "vpcId": VPC, "privateIpAddress": "10.0.1.200" }] } }),
         false);
     story.call(ci, at(6, 0), REGION, "ec2", "AuthorizeSecurityGroupIngress",
         json!({ "groupId": SG_WEB, "ipPermissions": { "items": [{ "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "groups": {}, "ipRanges": { "items": [{ "cidrIp": "0.0.0.0/0" }] }, "ipv6Ranges": {}, "prefixListIds": {} }] } }),
-        json!({ "requestId": "a3c5e7f9-1b2d-4f6a-8c0e-2d4f6a8c0e1b", "_return": true, "securityGroupRuleSet": { "items": [{ "groupOwnerId": ACCOUNT, "groupId": SG_WEB, "securityGroupRuleId": "sgr-0attack000000001", "isEgress": false, "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0" }] } }),
+        json!({ "requestId": "a3c5e7f9-1b2d-4f6a-8c0e-2d4f6a8c0e1b", "_return": true, "securityGroupRuleSet": { "items": [{ "groupOwnerId": ACCOUNT, "groupId": SG_WEB, "securityGroupRuleId": "sgr-0a77ac00000000001", "isEgress": false, "ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0" }] } }),
         false);
     story.call(
         ci,
@@ -380,7 +380,7 @@ pub fn attack(story: &mut Story<'_>, cast: &Cast, t0: Timestamp) {
         Value::Null,
         false,
     );
-    story.call(ci, at(41, 0), REGION, "ec2", "DeleteKeyPair", json!({ "keyName": LEAKED_KEY }), json!({ "requestId": "6a7b8c9d-0e1f-4a2b-b3c4-d5e6f7a8b9c0", "_return": true, "keyPairId": "key-0b4c4c4ckey000001" }), false);
+    story.call(ci, at(41, 0), REGION, "ec2", "DeleteKeyPair", json!({ "keyName": LEAKED_KEY }), json!({ "requestId": "6a7b8c9d-0e1f-4a2b-b3c4-d5e6f7a8b9c0", "_return": true, "keyPairId": "key-0b4c4c4c4e0000001" }), false);
     story.call(ci, at(42, 0), REGION, "ec2", "TerminateInstances", json!({ "instancesSet": instances_set(&[ROGUE]) }),
         json!({ "requestId": "9b8a7c6d-5e4f-4a3b-b2c1-d0e9f8a7b6c5", "instancesSet": { "items": [{ "instanceId": ROGUE, "currentState": { "code": 32, "name": "shutting-down" }, "previousState": { "code": 16, "name": "running" } }] } }),
         false);

@@ -1,0 +1,165 @@
+//! A finding: which rule fired, on which events, about what, and how bad.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resources::Resources;
+
+/// Severity, lowest first so that `>=` reads naturally (`--min-severity`, `--fail-on`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// From a Sigma `level`.
+    pub fn from_level(level: &str) -> Option<Severity> {
+        Some(match level.to_ascii_lowercase().as_str() {
+            "informational" | "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+
+    /// One step lower, never below low: how a failed attempt is rated.
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            _ => Severity::Low,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::from_level(s).ok_or_else(|| {
+            format!("unknown severity {s:?}: use info, low, medium, high or critical")
+        })
+    }
+}
+
+/// Whether the calls behind a finding went through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    /// Every call behind it was refused (AccessDenied, UnauthorizedOperation, ...): an attempt.
+    Failed,
+}
+
+/// One finding, as `detect --format jsonl` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Stable across runs: the rule and the events behind it.
+    pub id: String,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub outcome: Outcome,
+    /// CloudTrail eventIDs of every event behind the finding, in time order.
+    pub event_ids: Vec<String>,
+    pub event_name: String,
+    pub event_time: String,
+    pub principal: Option<String>,
+    pub source_ip: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub error_code: Option<String>,
+    pub resources: Resources,
+    /// ATT&CK technique ids (T1098.004 ...).
+    pub attack: Vec<String>,
+    /// The knowledge-base event that explains it (`trailhound explain EVENT`).
+    pub kb: Option<String>,
+    /// One line a responder reads first.
+    pub story: String,
+    /// What the account snapshot adds (instances still using a deleted key, instances behind a group).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
+}
+
+/// FNV-1a over the rule id and event ids: short, stable, and the same on every machine.
+pub fn finding_id(rule_id: &str, event_ids: &[String]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in std::iter::once(rule_id).chain(event_ids.iter().map(String::as_str)) {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("TH-{h:016x}")
+}
+
+/// ATT&CK technique ids from Sigma tags (`attack.t1098.004` -> `T1098.004`); tactics are dropped.
+pub fn attack_ids<S: AsRef<str>>(tags: &[S]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| {
+            let t = t.as_ref().to_ascii_lowercase();
+            let rest = t.strip_prefix("attack.t")?;
+            rest.starts_with(|c: char| c.is_ascii_digit())
+                .then(|| format!("T{rest}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_order_and_lowering() {
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert_eq!(Severity::Critical.lowered(), Severity::High);
+        assert_eq!(Severity::Medium.lowered(), Severity::Low);
+        assert_eq!(Severity::Low.lowered(), Severity::Low);
+        assert_eq!(Severity::Info.lowered(), Severity::Low);
+        assert_eq!("informational".parse::<Severity>().unwrap(), Severity::Info);
+        assert!("severe".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        let a = finding_id("r1", &["e1".into(), "e2".into()]);
+        assert_eq!(a, finding_id("r1", &["e1".into(), "e2".into()]));
+        assert_ne!(a, finding_id("r1", &["e1e2".into()]));
+        assert_ne!(a, finding_id("r2", &["e1".into(), "e2".into()]));
+        assert!(a.starts_with("TH-") && a.len() == 19);
+    }
+
+    #[test]
+    fn attack_ids_from_tags() {
+        let tags = [
+            "attack.persistence",
+            "attack.t1098.004",
+            "attack.T1078",
+            "attack.g0016",
+        ];
+        assert_eq!(attack_ids(&tags), ["T1098.004", "T1078"]);
+    }
+}

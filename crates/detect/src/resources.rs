@@ -1,0 +1,261 @@
+//! The AWS resources a CloudTrail record names, pulled out of its request and response by their
+//! id shapes (`i-…`, `sg-…`, `ami-…`) and a few parameter names, whatever nesting the event uses.
+//! These fill the placeholders of the knowledge base's remediation (`{instance_id}`, `{key_name}`…).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Resources named by the events behind a finding. Sets keep them unique and ordered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Resources {
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub key_names: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub key_pair_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub instance_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub group_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub user_names: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub role_names: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub access_key_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub ssh_public_key_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub trail_names: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub image_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub snapshot_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub volume_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub network_acl_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub network_interface_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub association_ids: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub flow_log_ids: BTreeSet<String>,
+}
+
+/// Id prefixes EC2 uses, with the hex tail they carry.
+/// Picks the set an id belongs in.
+type Field = fn(&mut Resources) -> &mut BTreeSet<String>;
+
+const ID_SHAPES: &[(&str, Field)] = &[
+    ("i-", |r| &mut r.instance_ids),
+    ("sg-", |r| &mut r.group_ids),
+    ("key-", |r| &mut r.key_pair_ids),
+    ("ami-", |r| &mut r.image_ids),
+    ("snap-", |r| &mut r.snapshot_ids),
+    ("vol-", |r| &mut r.volume_ids),
+    ("acl-", |r| &mut r.network_acl_ids),
+    ("eni-", |r| &mut r.network_interface_ids),
+    ("iip-assoc-", |r| &mut r.association_ids),
+    ("fl-", |r| &mut r.flow_log_ids),
+];
+
+/// Whether `s` is `prefix` followed by 8 to 17 hex digits (EC2's short and long ids).
+fn is_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix).is_some_and(|tail| {
+        (8..=17).contains(&tail.len()) && tail.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+impl Resources {
+    /// Adds what one record names.
+    pub fn add_record(&mut self, record: &Value) {
+        let source = record["eventSource"].as_str().unwrap_or_default();
+        for part in ["requestParameters", "responseElements"] {
+            self.walk(&record[part], None, source, part == "requestParameters");
+        }
+        // An instance role's session is named after its instance.
+        if let Some(arn) = record["userIdentity"]["arn"].as_str()
+            && arn.contains(":assumed-role/")
+            && let Some(session) = arn.rsplit('/').next()
+            && is_id(session, "i-")
+        {
+            self.instance_ids.insert(session.to_string());
+        }
+    }
+
+    fn walk(&mut self, v: &Value, key: Option<&str>, source: &str, request: bool) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    self.walk(child, Some(k), source, request);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.walk(item, key, source, request);
+                }
+            }
+            Value::String(s) => self.add_string(s, key, source, request),
+            _ => {}
+        }
+    }
+
+    fn add_string(&mut self, s: &str, key: Option<&str>, source: &str, request: bool) {
+        for (prefix, field) in ID_SHAPES {
+            if is_id(s, prefix) {
+                field(self).insert(s.to_string());
+                return;
+            }
+        }
+        let Some(key) = key else { return };
+        let set = match key {
+            "keyName" => &mut self.key_names,
+            // The user an IAM call acts on; a response's userName repeats it.
+            "userName" if source == "iam.amazonaws.com" => &mut self.user_names,
+            "roleName" => &mut self.role_names,
+            "sSHPublicKeyId" => &mut self.ssh_public_key_ids,
+            "accessKeyId" if s.starts_with("AKIA") || s.starts_with("ASIA") => {
+                &mut self.access_key_ids
+            }
+            "name" | "trailName" if request && source == "cloudtrail.amazonaws.com" => {
+                self.trail_names
+                    .insert(s.rsplit("trail/").next().unwrap_or(s).to_string());
+                return;
+            }
+            "roleArn" if s.contains(":role/") => {
+                self.role_names
+                    .insert(s.rsplit('/').next().unwrap_or(s).to_string());
+                return;
+            }
+            _ => return,
+        };
+        set.insert(s.to_string());
+    }
+
+    pub fn merge(&mut self, other: &Resources) {
+        macro_rules! merge {
+            ($($f:ident),*) => { $( self.$f.extend(other.$f.iter().cloned()); )* };
+        }
+        merge!(
+            key_names,
+            key_pair_ids,
+            instance_ids,
+            group_ids,
+            user_names,
+            role_names,
+            access_key_ids,
+            ssh_public_key_ids,
+            trail_names,
+            image_ids,
+            snapshot_ids,
+            volume_ids,
+            network_acl_ids,
+            network_interface_ids,
+            association_ids,
+            flow_log_ids
+        );
+    }
+
+    /// A short text for one-line stories: the most telling ids first.
+    pub fn brief(&self) -> String {
+        let mut parts = Vec::new();
+        let mut push = |label: &str, set: &BTreeSet<String>| {
+            if !set.is_empty() {
+                let list: Vec<&str> = set.iter().take(3).map(String::as_str).collect();
+                let more = if set.len() > 3 {
+                    format!(" +{}", set.len() - 3)
+                } else {
+                    String::new()
+                };
+                parts.push(format!("{label} {}{more}", list.join(",")));
+            }
+        };
+        push("key", &self.key_names);
+        push("instance", &self.instance_ids);
+        push("group", &self.group_ids);
+        push("user", &self.user_names);
+        push("role", &self.role_names);
+        push("trail", &self.trail_names);
+        push("image", &self.image_ids);
+        push("snapshot", &self.snapshot_ids);
+        push("nacl", &self.network_acl_ids);
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_by_shape_at_any_depth() {
+        let mut r = Resources::default();
+        r.add_record(&json!({
+            "eventSource": "ec2.amazonaws.com",
+            "requestParameters": { "instancesSet": { "items": [{ "imageId": "ami-0c55b159cbfafe1f0", "keyName": "backup-key" }] },
+                                   "groupSet": { "items": [{ "groupId": "sg-0e5b0c0a0000000a1" }] } },
+            "responseElements": { "instancesSet": { "items": [{ "instanceId": "i-0badc0ffee0000001" }] } },
+        }));
+        assert_eq!(r.key_names, BTreeSet::from(["backup-key".to_string()]));
+        assert_eq!(
+            r.instance_ids,
+            BTreeSet::from(["i-0badc0ffee0000001".to_string()])
+        );
+        assert_eq!(
+            r.group_ids,
+            BTreeSet::from(["sg-0e5b0c0a0000000a1".to_string()])
+        );
+        assert_eq!(
+            r.image_ids,
+            BTreeSet::from(["ami-0c55b159cbfafe1f0".to_string()])
+        );
+    }
+
+    #[test]
+    fn not_ids_are_not_taken() {
+        let mut r = Resources::default();
+        r.add_record(&json!({
+            "eventSource": "ec2.amazonaws.com",
+            "requestParameters": { "description": "i-am-not-an-id", "x": "sg-zz", "userName": "bob" },
+        }));
+        assert_eq!(
+            r,
+            Resources::default(),
+            "userName outside IAM, and id look-alikes, are ignored"
+        );
+    }
+
+    #[test]
+    fn iam_names_trail_names_and_instance_sessions() {
+        let mut r = Resources::default();
+        r.add_record(&json!({
+            "eventSource": "iam.amazonaws.com",
+            "userIdentity": { "arn": "arn:aws:sts::1:assumed-role/web/i-0a1b2c3d4e5f60001" },
+            "requestParameters": { "userName": "bob", "sSHPublicKeyId": "APKAATTACKER00000001" },
+        }));
+        r.add_record(&json!({
+            "eventSource": "cloudtrail.amazonaws.com",
+            "requestParameters": { "name": "arn:aws:cloudtrail:us-east-1:1:trail/org-audit-trail" },
+        }));
+        assert_eq!(r.user_names, BTreeSet::from(["bob".to_string()]));
+        assert_eq!(
+            r.ssh_public_key_ids,
+            BTreeSet::from(["APKAATTACKER00000001".to_string()])
+        );
+        assert_eq!(
+            r.instance_ids,
+            BTreeSet::from(["i-0a1b2c3d4e5f60001".to_string()])
+        );
+        assert_eq!(
+            r.trail_names,
+            BTreeSet::from(["org-audit-trail".to_string()])
+        );
+        assert_eq!(
+            r.brief(),
+            "instance i-0a1b2c3d4e5f60001 user bob trail org-audit-trail"
+        );
+    }
+}
