@@ -30,6 +30,8 @@ enum Command {
     Collect(cmd::collect::Args),
     /// Print the least-privilege read-only IAM policy that `collect` needs.
     IamPolicy(cmd::collect::PolicyArgs),
+    /// Audit a host's sshd, authorized_keys and sudoers (live or a mounted volume); read its auth logs.
+    Host(cmd::host::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Keys(args) => cmd::keys::run(args),
         Command::Collect(args) => cmd::collect::run(args),
         Command::IamPolicy(args) => cmd::collect::run_policy(args),
+        Command::Host(args) => cmd::host::run(args),
         // -- new command arms above this line --
     };
     match result {

@@ -82,3 +82,100 @@ pub fn key_pair_match(m: &KeyPairMatch) -> String {
         reasons.join("; ")
     )
 }
+
+/// The host report as text: what was read, then the findings with their evidence.
+pub fn host_table(report: &crate::audit::HostReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "sshd_config: {}",
+        if report.sshd_files.is_empty() {
+            "(none read)".to_string()
+        } else {
+            report.sshd_files.join(", ")
+        }
+    );
+    for m in &report.sshd_matches {
+        let settings: Vec<String> = m
+            .settings
+            .iter()
+            .map(|x| format!("{} {}", x.keyword, x.value))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  Match {} ({}:{}): {}",
+            m.criteria,
+            m.path,
+            m.line,
+            settings.join("; ")
+        );
+    }
+    let _ = writeln!(s, "authorized keys:");
+    if report.authorized_keys.is_empty() {
+        let _ = writeln!(s, "  (none)");
+    }
+    for f in &report.authorized_keys {
+        for k in &f.keys {
+            let options: Vec<String> = k
+                .options
+                .iter()
+                .map(|o| match &o.value {
+                    Some(v) => format!("{}=\"{v}\"", o.name),
+                    None => o.name.clone(),
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "  {:<12} {}:{} {} {} {}{}{}",
+                f.user,
+                f.path,
+                k.line,
+                k.public.key_type,
+                k.public.bits,
+                k.public.sha256,
+                if k.comment.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", k.comment)
+                },
+                if options.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", options.join(","))
+                }
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "sudoers: {} file(s), {} rule(s)",
+        report.sudoers_files.len(),
+        report.sudo_rules.len()
+    );
+    let _ = writeln!(s, "findings: {}", report.findings.len());
+    for f in &report.findings {
+        let place = f.evidence.first().map(|e| e.location()).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:<8} {:<13} {}  {}",
+            f.severity.as_str(),
+            f.id,
+            place,
+            f.message
+        );
+        if let Some(scope) = &f.scope {
+            let _ = writeln!(s, "  {:<22} in {scope}", "");
+        }
+        for e in f.evidence.iter().skip(1) {
+            let _ = writeln!(s, "  {:<22} also {}", "", e.location());
+        }
+        let _ = writeln!(s, "  {:<22} fix: {}", "", f.remediation);
+    }
+    if !report.problems.is_empty() {
+        let _ = writeln!(s, "skipped input: {}", report.problems.len());
+        for p in &report.problems {
+            let _ = writeln!(s, "  {p}");
+        }
+    }
+    s
+}

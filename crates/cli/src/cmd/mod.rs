@@ -2,5 +2,6 @@
 pub mod collect;
 pub mod completions;
 pub mod events;
+pub mod host;
 pub mod keys;
 pub mod trail_args;
