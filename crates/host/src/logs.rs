@@ -269,14 +269,21 @@ fn auth_line(kind: EventKind, rest: &str, preauth: bool) -> Result<Partial, Unkn
 fn parse_key_info(extra: &str, p: &mut Partial) {
     let mut words = extra.split(' ');
     let Some(key_type) = words.next() else { return };
-    let Some(fp) = words.next() else { return };
-    if !(fp.starts_with("SHA256:") || fp.starts_with("MD5:")) {
+    let Some(second) = words.next() else { return };
+    let is_cert = key_type.ends_with("-CERT");
+    if second.starts_with("SHA256:") || second.starts_with("MD5:") {
+        p.fingerprint = Some(second.trim_end_matches(',').to_string());
+    } else if !(is_cert && second == "ID") {
+        // OpenSSH before 8.0 logged certificates as `RSA-CERT ID ...` without the key's own
+        // fingerprint; anything else is not key information.
         return;
     }
     p.key_type = Some(key_type.to_string());
-    p.fingerprint = Some(fp.trim_end_matches(',').to_string());
-    if key_type.ends_with("-CERT")
-        && let Some(after) = extra.split_once(" ID ").map(|(_, a)| a)
+    if let Some((_, after)) = extra.split_once(" ID ").filter(|_| is_cert) {
+            extra
+                .strip_prefix(&format!("{key_type} ID "))
+                .filter(|_| is_cert)
+        })
     {
         // The key id may contain spaces; `(serial N)` follows it.
         let (id, tail) = after.split_once(" (serial ").unwrap_or((after, ""));

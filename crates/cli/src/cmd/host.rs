@@ -256,18 +256,15 @@ fn run_logins(args: LoginsArgs) -> anyhow::Result<ExitCode> {
     for p in problems.iter().take(20) {
         eprintln!("skipped: {p}");
     }
-    let skipped =
-        stats.malformed + snapshot_errors + problems.len() - stats.malformed.min(problems.len());
-    if skipped > 0 {
+    if problems.len() > 20 {
+        eprintln!("skipped: ... and {} more", problems.len() - 20);
+    }
+    // Problems are the malformed lines plus the files that could not be read.
+    let unreadable = problems.len().saturating_sub(stats.malformed);
+    if !problems.is_empty() || snapshot_errors > 0 {
         eprintln!(
-            "{} malformed line(s) of {} skipped{}",
-            stats.malformed,
-            stats.lines,
-            if problems.len() > stats.malformed {
-                "; some files could not be read"
-            } else {
-                ""
-            }
+            "{} malformed line(s) of {} skipped; {unreadable} log file(s) and {snapshot_errors} snapshot file(s) unreadable",
+            stats.malformed, stats.lines
         );
         return Ok(ExitCode::from(2));
     }
