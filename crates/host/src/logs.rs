@@ -280,11 +280,6 @@ fn parse_key_info(extra: &str, p: &mut Partial) {
     }
     p.key_type = Some(key_type.to_string());
     if let Some((_, after)) = extra.split_once(" ID ").filter(|_| is_cert) {
-            extra
-                .strip_prefix(&format!("{key_type} ID "))
-                .filter(|_| is_cert)
-        })
-    {
         // The key id may contain spaces; `(serial N)` follows it.
         let (id, tail) = after.split_once(" (serial ").unwrap_or((after, ""));
         let serial = tail.split(')').next().and_then(|s| s.parse().ok());
