@@ -264,12 +264,9 @@ impl SshdConfig {
                         line,
                     });
                     let idx = self.matches.len() - 1;
-                    // `Match all` returns to settings for everyone.
-                    current = if args.len() == 1 && args[0].eq_ignore_ascii_case("all") {
-                        None
-                    } else {
-                        Some(idx)
-                    };
+                    // `Match all` is a block like any other: it overrides the global lines for
+                    // every connection rather than returning to them.
+                    current = Some(idx);
                 }
                 "include" => {
                     let Some(root) = root else { continue };
@@ -502,7 +499,13 @@ mod tests {
         assert_eq!(cfg.matches.len(), 2);
         assert_eq!(cfg.get("PasswordAuthentication", None).value, "no");
         assert_eq!(cfg.get("PasswordAuthentication", Some(0)).value, "yes");
-        assert_eq!(cfg.get("MaxAuthTries", None).value, "3", "after Match all");
+        assert_eq!(
+            cfg.get("MaxAuthTries", None).value,
+            "6",
+            "Match all is a block"
+        );
+        assert_eq!(cfg.get("MaxAuthTries", Some(1)).value, "3");
+        assert!(cfg.block_may_apply(1, "root", &[]));
         assert!(cfg.block_may_apply(0, "ops", &[]));
         assert!(!cfg.block_may_apply(0, "root", &[]));
     }

@@ -352,3 +352,103 @@ fn normalise_fingerprint_forms() {
     assert_eq!(keys::normalise_fingerprint("MD5:AA:bb"), "aa:bb");
     assert_eq!(keys::normalise_fingerprint(" 1F:51 "), "1f:51");
 }
+
+#[test]
+fn keys_match_snapshot_in_region_folders() {
+    use host::snapshot_keys::{self, MatchReason};
+    let dir = tmp();
+    let d = dir.path();
+    sh(
+        d,
+        "openssl genrsa -traditional -out created.pem 2048 2>/dev/null; ssh-keygen -q -t rsa -b 2048 -N '' -f imported; ssh-keygen -q -t ed25519 -N '' -f ed",
+    );
+    let created_fp = openssl_digest(
+        d,
+        "openssl pkcs8 -in created.pem -topk8 -nocrypt -outform DER | openssl sha1 -c",
+    );
+    let imported_fp = openssl_digest(
+        d,
+        "ssh-keygen -e -f imported.pub -m PEM | openssl rsa -RSAPublicKey_in -outform DER 2>/dev/null | openssl md5 -c",
+    );
+    let ed_pub = std::fs::read_to_string(d.join("ed.pub")).unwrap();
+    let snap = d.join("snap");
+    std::fs::create_dir_all(snap.join("eu-west-1")).unwrap();
+    std::fs::create_dir_all(snap.join("us-east-1")).unwrap();
+    std::fs::write(
+        snap.join("ec2-describe-key-pairs.json"),
+        serde_json::json!({"KeyPairs": [
+            {"KeyPairId": "key-a", "KeyName": "launch", "KeyFingerprint": created_fp, "KeyType": "rsa"},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        snap.join("eu-west-1/ec2-describe-key-pairs.json"),
+        serde_json::json!({"KeyPairs": [
+            {"KeyPairId": "key-b", "KeyName": "laptop", "KeyFingerprint": imported_fp.to_uppercase(), "KeyType": "rsa"},
+            {"KeyPairId": "key-c", "KeyName": "ci", "KeyFingerprint": "irrelevant", "KeyType": "ed25519", "PublicKey": ed_pub.trim()},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        snap.join("us-east-1/ec2-describe-key-pairs.json"),
+        "{not json",
+    )
+    .unwrap();
+
+    let loaded = snapshot_keys::load(&snap).unwrap();
+    assert_eq!(loaded.key_pairs.len(), 3);
+    assert_eq!(loaded.errors.len(), 1);
+    assert!(
+        loaded.errors[0]
+            .contains("us-east-1/ec2-describe-key-pairs.json: not DescribeKeyPairs output"),
+        "{}",
+        loaded.errors[0]
+    );
+
+    let names = |file: &str| -> Vec<(String, Option<String>, Vec<MatchReason>)> {
+        snapshot_keys::match_report(&ours(d, file, None), &loaded.key_pairs)
+            .into_iter()
+            .map(|m| (m.key_name, m.region, m.reasons))
+            .collect()
+    };
+    assert_eq!(
+        names("created.pem"),
+        vec![(
+            "launch".into(),
+            None,
+            vec![MatchReason::Ec2Fingerprint(Ec2Origin::CreatedByEc2)]
+        )]
+    );
+    // The public key alone finds the imported pair (EC2 prints upper or lower case hex alike).
+    assert_eq!(
+        names("imported.pub"),
+        vec![(
+            "laptop".into(),
+            Some("eu-west-1".into()),
+            vec![MatchReason::Ec2Fingerprint(Ec2Origin::Imported)]
+        )]
+    );
+    assert_eq!(
+        names("ed"),
+        vec![(
+            "ci".into(),
+            Some("eu-west-1".into()),
+            vec![MatchReason::PublicKey]
+        )]
+    );
+
+    // An unrelated key matches nothing; a missing snapshot is a clear error.
+    sh(d, "ssh-keygen -q -t ed25519 -N '' -f other");
+    assert!(names("other.pub").is_empty());
+    let err = snapshot_keys::load(&d.join("nope")).unwrap_err();
+    assert!(err.contains("does not exist"), "{err}");
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert!(
+        snapshot_keys::load(&empty)
+            .unwrap_err()
+            .contains("no ec2-describe-key-pairs.json")
+    );
+}

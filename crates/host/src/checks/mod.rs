@@ -111,13 +111,62 @@ pub(crate) fn set_edit(h: &HostData, setting: &Setting, value: &str) -> Vec<Edit
     }
 }
 
+const USAGE: &str = "\
+# `trailhound keys` and `trailhound host`
+
+<!-- Generated from crates/host/src/checks/*.rs by `trailhound host checks`; do not edit. -->
+
+## Key fingerprints
+
+`trailhound keys fingerprint FILE...` reads private keys (PEM PKCS#1, PKCS#8 and SEC1, OpenSSH
+format; RSA, ED25519, ECDSA) and public keys (OpenSSH lines, PEM SubjectPublicKeyInfo and PKCS#1,
+RFC 4716) and prints, never the key material:
+
+| form | how | where you see it |
+|---|---|---|
+| `SHA256:...` | SHA-256 of the SSH wire blob, base64 without padding | sshd logs, `ssh-keygen -l` |
+| `MD5:aa:..` | MD5 of the same blob | `ssh-keygen -l -E md5`, old logs |
+| EC2, created RSA | SHA-1 of the PKCS#8 DER private key, colon hex | KeyFingerprint of key pairs EC2 generated |
+| EC2, imported RSA | MD5 of the DER SubjectPublicKeyInfo, colon hex | KeyFingerprint of imported key pairs |
+| EC2, ED25519 | SHA-256 of the wire blob, base64 with `=` padding | KeyFingerprint of any ED25519 key pair |
+
+The created-RSA value needs the private key, so an RSA key pair EC2 created can be recognised from
+its `.pem` but not from its public key unless the snapshot holds the PublicKey. Encrypted private
+keys are reported as encrypted; OpenSSH-format ones still show the public part.
+`--passphrase-prompt` (or `--passphrase-file`) decrypts them for the remaining values.
+
+`trailhound keys match FILE --snapshot DIR` names the EC2 key pairs in
+`ec2-describe-key-pairs.json` (DIR and DIR/<region>/, from
+`aws ec2 describe-key-pairs --include-public-key`) whose KeyFingerprint or PublicKey is that key.
+
+## Host audit
+
+`trailhound host [--root DIR]` audits the host whose file system is at DIR (default `/`; another
+instance's volume mounted read-only works): the effective sshd_config (compiled-in defaults of
+current OpenSSH, `Include` globs relative to /etc/ssh, each Match block reported on its own),
+every user's authorized_keys (homes from DIR/etc/passwd, AuthorizedKeysFile with `%h %u %U %%`),
+and sudoers with its includes. Symlinks are resolved inside DIR; nothing outside it is read.
+
+- `--snapshot DIR`: flags authorised keys that match no EC2 key pair.
+- `--find-key FILE|FINGERPRINT`: where a leaked key is authorised.
+- `--fix`: the hardening as a unified diff (`patch -p1 -d DIR` applies it); `--fix --apply` edits
+  the files after copying each to `<file>.trailhound-bak-<timestamp>`.
+- `--format table|json|jsonl`, `--fail-on SEVERITY` (exit 1). Exit 2 when files or lines were skipped.
+
+`trailhound host logins [--root DIR] [FILE...] [--snapshot DIR] [--key FILE|FINGERPRINT]` lists sshd
+authentication events (accepted, failed, invalid user, disconnects; certificates with ID, serial and
+CA) from auth.log, secure (rotated and gzipped included) or `journalctl -o json` exports, OpenSSH 7
+to 9 including the `sshd-session` program name, with the EC2 key pair of each key. Malformed lines
+are counted and reported on stderr (exit 2), never fatal.
+";
+
 /// Markdown reference of every check (written to docs/host.md).
 pub fn reference_markdown() -> String {
-    let mut s = String::from(
-        "# `trailhound host` checks\n\n<!-- Generated from crates/host/src/checks/*.rs by `trailhound host checks`; do not edit. -->\n\n\
-         Each finding carries its id, severity, evidence (`file:line` on the audited host, or `(default)` for\n\
-         compiled-in OpenSSH defaults), the Match block it applies to when not everyone, and a remediation.\n\
-         `--fix` prints the edits as a unified diff; `--fix --apply` makes them after a backup.\n\n",
+    let mut s = String::from(USAGE);
+    s.push_str(
+        "\n## Checks\n\nEach finding has its id, severity, evidence (`file:line` on the audited host, or \
+         `(default)` for a compiled-in OpenSSH default), the Match block it applies to when not \
+         everyone, and a remediation; JSON output adds the edits `--fix` would make.\n\n",
     );
     s.push_str("| id | severity | title |\n|---|---|---|\n");
     for c in ALL {
@@ -130,7 +179,7 @@ pub fn reference_markdown() -> String {
     }
     for c in ALL {
         s.push_str(&format!(
-            "\n## {}: {}\n\nSeverity: {}\n\n{}\n\nRemediation: {}\n",
+            "\n### {}: {}\n\nSeverity: {}\n\n{}\n\nRemediation: {}\n",
             c.id,
             c.title,
             c.severity.as_str(),
