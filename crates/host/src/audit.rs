@@ -18,6 +18,9 @@ use crate::{Finding, Problem, keys};
 pub struct Needle {
     pub label: String,
     pub fingerprints: Vec<String>,
+    /// EC2 key pairs this key is known to be (from its EC2 fingerprints), for log lines that
+    /// only carry the SHA256 fingerprint.
+    pub key_pairs: Vec<String>,
 }
 
 impl Needle {
@@ -30,6 +33,7 @@ impl Needle {
                 .into_iter()
                 .map(keys::normalise_fingerprint)
                 .collect(),
+            key_pairs: Vec::new(),
         }
     }
 
@@ -38,6 +42,7 @@ impl Needle {
         Needle {
             label: fp.to_string(),
             fingerprints: vec![keys::normalise_fingerprint(fp)],
+            key_pairs: Vec::new(),
         }
     }
 

@@ -341,8 +341,41 @@ pub fn inspect(bytes: &[u8], passphrase: Option<&[u8]>) -> Result<Vec<KeyReport>
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let key =
-            PublicKey::from_openssh(line).map_err(|e| malformed(Container::OpensshPublic, e))?;
+        if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|t| t.contains("-cert-v01@openssh.com"))
+        {
+            // A certificate (`id_ed25519-cert.pub`): fingerprinted as its plain key, like sshd does.
+            let mut words = line.split_whitespace();
+            let _ = words.next();
+            let comment = words.collect::<Vec<_>>().join(" ");
+            let key = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|b64| STANDARD.decode(b64).ok())
+                .and_then(|blob| certificate_plain_key(&blob))
+                .ok_or_else(|| malformed(Container::OpensshPublic, "unreadable certificate"))?;
+            let mut report =
+                report_from_public(Container::OpensshPublic, false, &key, Some(comment), None);
+            if let Some(p) = report.public.as_mut() {
+                // sshd and ssh-keygen name certificates `ED25519-CERT`, `RSA-CERT`, ...
+                p.key_type.push_str("-CERT");
+                p.algorithm = line
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            out.push(report);
+            continue;
+        }
+        // authorized_keys lines with options are accepted too, as by `ssh-keygen -l`.
+        let key = match crate::authkeys::parse_line(line) {
+            Ok(Some((_, key))) => key,
+            Ok(None) => continue,
+            Err(e) => return Err(malformed(Container::OpensshPublic, e)),
+        };
         out.push(report_from_public(
             Container::OpensshPublic,
             false,
@@ -355,6 +388,41 @@ pub fn inspect(bytes: &[u8], passphrase: Option<&[u8]>) -> Result<Vec<KeyReport>
         return Err(KeyError::Unrecognised("no key found"));
     }
     Ok(out)
+}
+
+/// The plain public key inside an OpenSSH certificate blob (PROTOCOL.certkeys): the type name
+/// without `-cert-v01@openssh.com`, then the nonce, then the key's own fields.
+pub fn certificate_plain_key(blob: &[u8]) -> Option<KeyData> {
+    fn string<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let len = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+        let s = b.get(4..4 + len)?;
+        *b = &b[4 + len..];
+        Some(s)
+    }
+    let mut rest = blob;
+    let cert_type = std::str::from_utf8(string(&mut rest)?).ok()?;
+    let plain = cert_type.strip_suffix("-cert-v01@openssh.com")?;
+    let fields = match plain {
+        "ssh-rsa" => 2,
+        "ssh-dss" => 4,
+        "ssh-ed25519" => 1,
+        "sk-ssh-ed25519@openssh.com" => 2,
+        "sk-ecdsa-sha2-nistp256@openssh.com" => 3,
+        t if t.starts_with("ecdsa-sha2-") => 2,
+        _ => return None,
+    };
+    string(&mut rest)?; // nonce
+    let mut out = Vec::new();
+    out.extend_from_slice(&(plain.len() as u32).to_be_bytes());
+    out.extend_from_slice(plain.as_bytes());
+    for _ in 0..fields {
+        let f = string(&mut rest)?;
+        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    PublicKey::from_bytes(&out)
+        .ok()
+        .map(|k| k.key_data().clone())
 }
 
 /// Parses one OpenSSH public key line (`type base64 [comment]`).
@@ -474,6 +542,13 @@ fn pem(text: &str, passphrase: Option<&[u8]>) -> Result<KeyReport, KeyError> {
                 public: None,
                 comment: None,
                 ec2: Vec::new(),
+            });
+        }
+        "DSA PRIVATE KEY" => {
+            return Err(KeyError::Unsupported {
+                container: Container::Pkcs1Pem,
+                algorithm: "DSA (PEM); convert with `ssh-keygen -p -f FILE` to the OpenSSH format"
+                    .into(),
             });
         }
         "RSA PRIVATE KEY" => Container::Pkcs1Pem,

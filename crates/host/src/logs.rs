@@ -652,6 +652,14 @@ pub fn annotate(
                         .contains(&crate::keys::normalise_fingerprint(fp))
                 })
             });
+            let mut key_pairs = key_pairs;
+            if is_key == Some(true) {
+                for name in needle.map(|n| n.key_pairs.as_slice()).unwrap_or_default() {
+                    if !key_pairs.contains(name) {
+                        key_pairs.push(name.clone());
+                    }
+                }
+            }
             Login {
                 event,
                 key_pairs,

@@ -308,6 +308,43 @@ fn authorized_keys_style_file_yields_every_key() {
 }
 
 #[test]
+fn dsa_certificates_and_option_lines() {
+    let dir = tmp();
+    let d = dir.path();
+    sh(
+        d,
+        "ssh-keygen -q -t dsa -N '' -f dsa; ssh-keygen -q -t ed25519 -N '' -f ca; ssh-keygen -q -t ed25519 -N '' -f user;
+         ssh-keygen -q -s ca -I 'ops key' -n ubuntu -z 7 user.pub;
+         { printf 'command=\"/bin/true\",no-pty '; cat user.pub; } > opts",
+    );
+    let dsa = ours(d, "dsa", None);
+    assert_openssh(d, &dsa, "dsa");
+    assert_eq!(
+        (
+            dsa.public.as_ref().unwrap().key_type.as_str(),
+            dsa.public.as_ref().unwrap().bits
+        ),
+        ("DSA", 1024)
+    );
+    assert!(dsa.ec2.is_empty());
+    assert_openssh(d, &ours(d, "dsa.pub", None), "dsa.pub");
+    // A certificate is fingerprinted as the key it certifies, as ssh-keygen and sshd do.
+    let cert = ours(d, "user-cert.pub", None);
+    let plain = ours(d, "user.pub", None);
+    let (c, p) = (
+        cert.public.as_ref().unwrap(),
+        plain.public.as_ref().unwrap(),
+    );
+    assert_eq!((&c.sha256, &c.md5, c.bits), (&p.sha256, &p.md5, p.bits));
+    assert_eq!(c.algorithm, "ssh-ed25519-cert-v01@openssh.com");
+    assert_openssh(d, &cert, "user-cert.pub");
+    assert_eq!(
+        ours(d, "opts", None).public,
+        ours(d, "user.pub", None).public
+    );
+}
+
+#[test]
 fn garbage_is_an_error_not_a_panic() {
     assert_eq!(
         keys::inspect(b"\xff\xfe", None),

@@ -90,8 +90,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `--find-key`: a readable file is a key file; anything else is a fingerprint.
-pub fn needle(spec: &str) -> anyhow::Result<Needle> {
+/// `--find-key`/`--key`: a readable file is a key file; anything else is a fingerprint. With
+/// key pairs, the EC2 key pairs the key file belongs to are remembered for log matching.
+pub fn needle(spec: &str, pairs: Option<&[snapshot_keys::KeyPair]>) -> anyhow::Result<Needle> {
     let path = Path::new(spec);
     if path.is_file() {
         let bytes = host::Zeroizing::new(
@@ -101,11 +102,17 @@ pub fn needle(spec: &str) -> anyhow::Result<Needle> {
         let mut needle = Needle {
             label: spec.to_string(),
             fingerprints: Vec::new(),
+            key_pairs: Vec::new(),
         };
         for r in &reports {
             needle
                 .fingerprints
                 .extend(Needle::from_report(spec, r).fingerprints);
+            for m in snapshot_keys::match_report(r, pairs.unwrap_or_default()) {
+                if !needle.key_pairs.contains(&m.key_name) {
+                    needle.key_pairs.push(m.key_name);
+                }
+            }
         }
         if needle.fingerprints.is_empty() {
             anyhow::bail!(
@@ -134,7 +141,11 @@ pub fn key_pairs(
 fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let root = Root::new(&args.root).with_context(|| format!("--root {}", args.root.display()))?;
     let (key_pairs, snapshot_errors) = key_pairs(args.snapshot.as_deref())?;
-    let needle = args.find_key.as_deref().map(needle).transpose()?;
+    let needle = args
+        .find_key
+        .as_deref()
+        .map(|spec| needle(spec, key_pairs.as_deref()))
+        .transpose()?;
     let data = audit::gather(root.clone(), AuditOptions { key_pairs, needle });
     let report = data.report();
     let mut out = io::BufWriter::new(io::stdout().lock());
@@ -198,7 +209,11 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
 fn run_logins(args: LoginsArgs) -> anyhow::Result<ExitCode> {
     use host::logs;
     let (key_pairs, snapshot_errors) = key_pairs(args.snapshot.as_deref())?;
-    let needle = args.key.as_deref().map(needle).transpose()?;
+    let needle = args
+        .key
+        .as_deref()
+        .map(|spec| needle(spec, key_pairs.as_deref()))
+        .transpose()?;
     let mut stats = logs::LogStats::default();
     let mut problems = Vec::new();
     let mut events = Vec::new();
