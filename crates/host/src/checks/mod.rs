@@ -20,6 +20,7 @@ mod host_sshd_007;
 mod host_sshd_008;
 mod host_sshd_009;
 mod host_sshd_010;
+mod host_sshd_011;
 mod host_sudo_001;
 mod host_sudo_002;
 mod host_sudo_003;
@@ -67,6 +68,7 @@ pub static ALL: &[&Check] = &[
     &host_sshd_008::CHECK,
     &host_sshd_009::CHECK,
     &host_sshd_010::CHECK,
+    &host_sshd_011::CHECK,
     &host_keys_001::CHECK,
     &host_keys_002::CHECK,
     &host_keys_003::CHECK,

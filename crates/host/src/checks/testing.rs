@@ -37,6 +37,12 @@ pub fn host(files: &[(&str, &str)], options: AuditOptions) -> (tempfile::TempDir
                 std::fs::Permissions::from_mode(0o700),
             )
             .unwrap();
+            // The home directory, whatever the umask.
+            std::fs::set_permissions(
+                real.parent().unwrap().parent().unwrap(),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
         }
     }
     let root = Root::new(dir.path()).unwrap();
