@@ -440,7 +440,22 @@ fn pem_block<'a>(text: &'a str, begin: &str) -> Option<&'a str> {
 
 fn openssh_private(block: &str, passphrase: Option<&[u8]>) -> Result<KeyReport, KeyError> {
     let c = Container::OpensshPrivate;
-    let key = PrivateKey::from_openssh(block).map_err(|e| malformed(c, e))?;
+    let key = match PrivateKey::from_openssh(block) {
+        Ok(k) => k,
+        Err(e) => {
+            // ssh-key 0.6 rejects some valid ECDSA keys (scalars with a leading zero byte); the
+            // public key is in the container's clear header, which is all ECDSA needs.
+            let Some((public, encrypted)) = openssh_container_public(block) else {
+                return Err(malformed(c, e));
+            };
+            if matches!(public, KeyData::Rsa(_)) && !encrypted {
+                return Err(malformed(c, e));
+            }
+            let mut report = report_from_public(c, true, &public, None, None);
+            report.encrypted = encrypted;
+            return Ok(report);
+        }
+    };
     let was_encrypted = key.is_encrypted();
     let key = if was_encrypted {
         match passphrase {
@@ -476,6 +491,34 @@ fn openssh_private(block: &str, passphrase: Option<&[u8]>) -> Result<KeyReport, 
     );
     report.encrypted = was_encrypted;
     Ok(report)
+}
+
+/// The public key and encryption flag from the clear header of an `openssh-key-v1` container
+/// (PROTOCOL.key: magic, cipher, kdf, kdf options, key count, public key blobs, private section).
+fn openssh_container_public(block: &str) -> Option<(KeyData, bool)> {
+    fn string<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let len = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+        let s = b.get(4..4usize.checked_add(len)?)?;
+        *b = &b[4 + len..];
+        Some(s)
+    }
+    let body: String = block
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    let bytes = STANDARD.decode(body).ok()?;
+    let mut rest = bytes.strip_prefix(b"openssh-key-v1\0")?;
+    let cipher = string(&mut rest)?;
+    string(&mut rest)?; // kdf name
+    string(&mut rest)?; // kdf options
+    let count = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?);
+    rest = &rest[4..];
+    if count != 1 {
+        return None;
+    }
+    let public = PublicKey::from_bytes(string(&mut rest)?).ok()?;
+    Some((public.key_data().clone(), cipher != b"none"))
 }
 
 /// Rebuilds the PKCS#1 DER of an OpenSSH RSA key; OpenSSH drops `d mod (p-1)` and `d mod (q-1)`.
