@@ -519,3 +519,45 @@ fn every_openssh_ecdsa_key_reads() {
     }
     assert_eq!(checked, 75);
 }
+
+/// No output or error quotes the key file: reports carry only fingerprints, errors only reasons.
+#[test]
+fn key_material_never_appears_in_output_or_errors() {
+    let dir = tmp();
+    let d = dir.path();
+    sh(
+        d,
+        "openssl genrsa -traditional -out p1.pem 2048 2>/dev/null; ssh-keygen -q -t ed25519 -N '' -f ed; ssh-keygen -q -t rsa -b 2048 -N '' -f rsa;
+         head -c 900 p1.pem > truncated.pem; echo '-----END RSA PRIVATE KEY-----' >> truncated.pem",
+    );
+    for file in ["p1.pem", "ed", "rsa", "truncated.pem"] {
+        let text = std::fs::read_to_string(d.join(file)).unwrap();
+        let body: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+            .collect();
+        assert!(!body.is_empty());
+        let output = match keys::inspect(text.as_bytes(), None) {
+            Ok(reports) => {
+                let mut s = serde_json::to_string(&reports).unwrap();
+                for r in &reports {
+                    s.push_str(&host::render::key_block(file, r));
+                }
+                s
+            }
+            Err(e) => format!("{e} {e:?}"),
+        };
+        for line in body {
+            for chunk in line.as_bytes().chunks(16) {
+                let chunk = std::str::from_utf8(chunk).unwrap();
+                if chunk.len() == 16 {
+                    assert!(
+                        !output.contains(chunk),
+                        "{file}: output quotes the key file"
+                    );
+                }
+            }
+        }
+    }
+    assert!(keys::inspect(&std::fs::read(d.join("truncated.pem")).unwrap(), None).is_err());
+}
