@@ -153,12 +153,25 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
 
     if args.fix {
         let (patches, problems) = fix::plan(&root, &report.findings);
-        for p in &problems {
+        // The report is not printed with --fix: say what was skipped here.
+        for p in report.problems.iter().chain(&problems) {
             eprintln!("warning: {p}");
         }
         skipped += problems.len();
         if patches.is_empty() {
             eprintln!("nothing to fix");
+        }
+        for p in &patches {
+            let keys_left = p
+                .new
+                .lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+            if report.authorized_keys.iter().any(|f| f.path == p.path) && !keys_left {
+                eprintln!(
+                    "warning: {} keeps no key: make sure another way in exists (SSM Session Manager, EC2 Instance Connect, another account)",
+                    p.path
+                );
+            }
         }
         if args.apply {
             let stamp = jiff::Timestamp::now()
@@ -194,7 +207,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     if skipped > 0 {
         eprintln!(
-            "{skipped} input problem(s): some files or lines were skipped (listed in the report)"
+            "{skipped} input problem(s): some files or lines were skipped (listed above or in the report)"
         );
         return Ok(ExitCode::from(2));
     }
