@@ -93,7 +93,7 @@ fn apply_edits(old: &str, edits: &[&Edit]) -> Result<String, String> {
                 ..
             } => {
                 let slot = lines
-                    .get_mut(n - 1)
+                    .get_mut(n.wrapping_sub(1))
                     .ok_or(format!("line {n} no longer exists; re-run the audit"))?;
                 if let Some(text) = slot {
                     let indent: String = text.chars().take_while(|c| c.is_whitespace()).collect();
@@ -113,7 +113,7 @@ fn apply_edits(old: &str, edits: &[&Edit]) -> Result<String, String> {
             }
             Edit::DeleteLine { line, text, .. } => {
                 let slot = lines
-                    .get_mut(line - 1)
+                    .get_mut(line.wrapping_sub(1))
                     .ok_or(format!("line {line} no longer exists; re-run the audit"))?;
                 if slot.as_deref().is_some_and(|t| t != text) {
                     return Err(format!("line {line} changed since the audit; re-run it"));
@@ -311,6 +311,16 @@ mod tests {
         }];
         let refs: Vec<&Edit> = stale.iter().collect();
         assert!(apply_edits("something else\n", &refs).is_err());
+        let zero = [Edit::DeleteLine {
+            path: "/x".into(),
+            line: 0,
+            text: "x".into(),
+        }];
+        let refs: Vec<&Edit> = zero.iter().collect();
+        assert!(
+            apply_edits("x\n", &refs).is_err(),
+            "line numbers start at 1"
+        );
         let gone = [Edit::DeleteLine {
             path: "/x".into(),
             line: 5,
