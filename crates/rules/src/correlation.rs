@@ -1,0 +1,389 @@
+//! Correlation rules (Sigma `correlation:` documents, the old `| count()` / `| near` syntax
+//! translated to them, and the trailhound `first_seen` extension) and the streaming
+//! [`Correlator`] that evaluates them over matched events in time order.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::ir::FieldPath;
+use crate::{RuleMatch, Ruleset};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrelationType {
+    EventCount,
+    ValueCount,
+    Temporal,
+    TemporalOrdered,
+    /// trailhound extension: fires on the first event of each group-by tuple.
+    FirstSeen,
+}
+
+impl CorrelationType {
+    pub fn parse(s: &str) -> Option<CorrelationType> {
+        Some(match s {
+            "event_count" => CorrelationType::EventCount,
+            "value_count" => CorrelationType::ValueCount,
+            "temporal" => CorrelationType::Temporal,
+            "temporal_ordered" => CorrelationType::TemporalOrdered,
+            "first_seen" => CorrelationType::FirstSeen,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CorrelationType::EventCount => "event_count",
+            CorrelationType::ValueCount => "value_count",
+            CorrelationType::Temporal => "temporal",
+            CorrelationType::TemporalOrdered => "temporal_ordered",
+            CorrelationType::FirstSeen => "first_seen",
+        }
+    }
+}
+
+/// The comparison a correlation's metric must satisfy; every bound present must hold.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Condition {
+    pub gt: Option<f64>,
+    pub gte: Option<f64>,
+    pub lt: Option<f64>,
+    pub lte: Option<f64>,
+    pub eq: Option<f64>,
+}
+
+impl Condition {
+    pub fn holds(&self, x: f64) -> bool {
+        self.gt.is_none_or(|v| x > v)
+            && self.gte.is_none_or(|v| x >= v)
+            && self.lt.is_none_or(|v| x < v)
+            && self.lte.is_none_or(|v| x <= v)
+            && self.eq.is_none_or(|v| x == v)
+    }
+    /// Only lower bounds: once true it stays true as events are added, so it can fire at once.
+    pub fn monotone(&self) -> bool {
+        self.lt.is_none() && self.lte.is_none() && self.eq.is_none()
+    }
+    pub fn is_empty(&self) -> bool {
+        *self == Condition::default()
+    }
+}
+
+/// One group-by key: its name and the field it reads in each base rule (aliases may differ).
+#[derive(Clone, Debug)]
+pub struct GroupField {
+    pub name: String,
+    pub default: FieldPath,
+    pub per_rule: HashMap<usize, FieldPath>,
+}
+
+/// A compiled correlation. `rules` are indexes of the base detections in [`Ruleset::rules`].
+#[derive(Clone, Debug)]
+pub struct Correlation {
+    pub rule: usize,
+    pub kind: CorrelationType,
+    pub rules: Vec<usize>,
+    pub group_by: Vec<GroupField>,
+    /// Milliseconds; `None` = the whole input is one window.
+    pub timespan_ms: Option<i64>,
+    pub condition: Condition,
+    pub value_field: Option<FieldPath>,
+}
+
+/// Parses `30s`, `5m`, `1h`, `2d`, `1w` into milliseconds.
+pub fn parse_timespan(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let unit = s.chars().last().ok_or("empty timespan")?;
+    let n: i64 = s[..s.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| format!("timespan `{s}` is not NUMBER followed by s, m, h, d or w"))?;
+    let ms = match unit {
+        's' => 1_000,
+        'm' => 60_000,
+        'h' => 3_600_000,
+        'd' => 86_400_000,
+        'w' => 7 * 86_400_000,
+        _ => return Err(format!("timespan `{s}`: unit must be s, m, h, d or w")),
+    };
+    if n <= 0 {
+        return Err(format!("timespan `{s}` must be positive"));
+    }
+    Ok(n * ms)
+}
+
+/// A correlation that fired, with every event behind it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Correlated {
+    /// Index of the correlation rule in [`Ruleset::rules`].
+    pub rule: usize,
+    pub rule_id: String,
+    /// `eventID`s, in the order the events arrived, without repeats.
+    pub event_ids: Vec<String>,
+    pub first_time: Timestamp,
+    pub last_time: Timestamp,
+    /// The group-by tuple: `(name, value)`; a missing field is the empty string.
+    pub group: Vec<(String, String)>,
+    /// The metric that satisfied the condition (event count, distinct values, rules seen).
+    pub value: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Ev {
+    t: i64,
+    id: String,
+    /// Bit `i` set when the event matched base rule `rules[i]`.
+    mask: u64,
+    value: Option<String>,
+}
+
+#[derive(Default)]
+struct Group {
+    events: VecDeque<Ev>,
+    /// Start of the current tumbling window (non-monotone conditions).
+    window_start: Option<i64>,
+}
+
+/// Streams matched events through every correlation. Feed events in `eventTime` order.
+pub struct Correlator<'r> {
+    rs: &'r Ruleset,
+    groups: Vec<HashMap<Vec<String>, Group>>,
+    seen: Vec<HashSet<Vec<String>>>,
+    /// Matched events without a parseable `eventTime` (they cannot be placed in a window).
+    pub events_without_time: u64,
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn first_value(path: &FieldPath, event: &Value) -> Option<String> {
+    let mut out = Vec::new();
+    path.resolve(event, &mut out);
+    out.into_iter().find_map(scalar)
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl<'r> Correlator<'r> {
+    pub fn new(rs: &'r Ruleset) -> Correlator<'r> {
+        let n = rs.correlations.len();
+        Correlator {
+            rs,
+            groups: (0..n).map(|_| HashMap::new()).collect(),
+            seen: vec![HashSet::new(); n],
+            events_without_time: 0,
+        }
+    }
+
+    /// Offers one event and the single-event rules it matched; returns what fired.
+    pub fn feed(&mut self, event: &Value, matches: &[RuleMatch]) -> Vec<Correlated> {
+        let mut fired = Vec::new();
+        // correlation index -> bitmask of base rules this event matched
+        let mut touched: Vec<(usize, u64)> = Vec::new();
+        for m in matches {
+            for &(ci, pos) in &self.rs.feeds[m.rule] {
+                match touched.iter_mut().find(|(c, _)| *c == ci) {
+                    Some((_, mask)) => *mask |= 1 << pos,
+                    None => touched.push((ci, 1 << pos)),
+                }
+            }
+        }
+        if touched.is_empty() {
+            return fired;
+        }
+        let Some(t) = event
+            .get("eventTime")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Timestamp>().ok())
+        else {
+            self.events_without_time += 1;
+            return fired;
+        };
+        let t = t.as_millisecond();
+        let id = event
+            .get("eventID")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        for (ci, mask) in touched {
+            let corr = &self.rs.correlations[ci];
+            let first_pos = mask.trailing_zeros() as usize;
+            let base = corr.rules[first_pos];
+            let key: Vec<String> = corr
+                .group_by
+                .iter()
+                .map(|g| {
+                    first_value(g.per_rule.get(&base).unwrap_or(&g.default), event)
+                        .unwrap_or_default()
+                })
+                .collect();
+            if corr.kind == CorrelationType::FirstSeen {
+                if self.seen[ci].insert(key.clone()) {
+                    fired.push(self.emit(
+                        ci,
+                        &key,
+                        vec![Ev {
+                            t,
+                            id: id.clone(),
+                            mask,
+                            value: None,
+                        }],
+                        1.0,
+                    ));
+                }
+                continue;
+            }
+            let value = corr
+                .value_field
+                .as_ref()
+                .and_then(|f| first_value(f, event));
+            let ev = Ev {
+                t,
+                id: id.clone(),
+                mask,
+                value,
+            };
+            let monotone = corr.condition.monotone();
+            let group = self.groups[ci].entry(key.clone()).or_default();
+            if monotone {
+                if let Some(span) = corr.timespan_ms {
+                    while group.events.front().is_some_and(|e| e.t < t - span) {
+                        group.events.pop_front();
+                    }
+                }
+                group.events.push_back(ev);
+                if let Some((events, metric)) = evaluate(corr, &group.events) {
+                    group.events.clear();
+                    fired.push(self.emit(ci, &key, events, metric));
+                }
+            } else {
+                // Upper bounds can only be judged once a window is over: tumbling windows.
+                let closed = match (group.window_start, corr.timespan_ms) {
+                    (Some(start), Some(span)) => t > start + span,
+                    _ => false,
+                };
+                let mut out = None;
+                if closed {
+                    let events: VecDeque<Ev> = std::mem::take(&mut group.events);
+                    out = evaluate(corr, &events);
+                    group.window_start = None;
+                }
+                if group.window_start.is_none() {
+                    group.window_start = Some(t);
+                }
+                group.events.push_back(ev);
+                if let Some((events, metric)) = out {
+                    fired.push(self.emit(ci, &key, events, metric));
+                }
+            }
+        }
+        fired
+    }
+
+    /// Closes every open window (for conditions with upper bounds) at the end of the input.
+    pub fn finish(mut self) -> Vec<Correlated> {
+        let mut fired = Vec::new();
+        for ci in 0..self.groups.len() {
+            let corr = &self.rs.correlations[ci];
+            if corr.condition.monotone() || corr.kind == CorrelationType::FirstSeen {
+                continue;
+            }
+            let mut groups: Vec<(Vec<String>, Group)> =
+                std::mem::take(&mut self.groups[ci]).into_iter().collect();
+            groups.sort_by(|a, b| a.0.cmp(&b.0));
+            for (key, group) in groups {
+                if let Some((events, metric)) = evaluate(corr, &group.events) {
+                    fired.push(self.emit(ci, &key, events, metric));
+                }
+            }
+        }
+        fired
+    }
+
+    fn emit(&self, ci: usize, key: &[String], events: Vec<Ev>, value: f64) -> Correlated {
+        let corr = &self.rs.correlations[ci];
+        let mut ids: Vec<String> = Vec::with_capacity(events.len());
+        for e in &events {
+            if !ids.contains(&e.id) {
+                ids.push(e.id.clone());
+            }
+        }
+        let first = events.iter().map(|e| e.t).min().unwrap_or(0);
+        let last = events.iter().map(|e| e.t).max().unwrap_or(0);
+        Correlated {
+            rule: corr.rule,
+            rule_id: self.rs.rules[corr.rule].rule_id.clone(),
+            event_ids: ids,
+            first_time: ts(first),
+            last_time: ts(last),
+            group: corr
+                .group_by
+                .iter()
+                .map(|g| g.name.clone())
+                .zip(key.iter().cloned())
+                .collect(),
+            value,
+        }
+    }
+}
+
+/// The events and metric when the window satisfies the correlation.
+fn evaluate(corr: &Correlation, events: &VecDeque<Ev>) -> Option<(Vec<Ev>, f64)> {
+    if events.is_empty() {
+        return None;
+    }
+    let all_rules = corr.rules.len() as f64;
+    match corr.kind {
+        CorrelationType::EventCount => {
+            let n = events.len() as f64;
+            corr.condition
+                .holds(n)
+                .then(|| (events.iter().cloned().collect(), n))
+        }
+        CorrelationType::ValueCount => {
+            let distinct: HashSet<&str> =
+                events.iter().filter_map(|e| e.value.as_deref()).collect();
+            let n = distinct.len() as f64;
+            corr.condition
+                .holds(n)
+                .then(|| (events.iter().cloned().collect(), n))
+        }
+        CorrelationType::Temporal => {
+            let mask = events.iter().fold(0u64, |m, e| m | e.mask);
+            let n = f64::from(mask.count_ones());
+            let ok = if corr.condition.is_empty() {
+                n == all_rules
+            } else {
+                corr.condition.holds(n)
+            };
+            ok.then(|| (events.iter().cloned().collect(), n))
+        }
+        CorrelationType::TemporalOrdered => {
+            // Greedy: the earliest event for each rule in turn, each after the previous one.
+            let mut chain = Vec::new();
+            for e in events {
+                let need = chain.len();
+                if need < corr.rules.len() && e.mask & (1 << need) != 0 {
+                    chain.push(e.clone());
+                }
+            }
+            let n = chain.len() as f64;
+            let ok = if corr.condition.is_empty() {
+                n == all_rules
+            } else {
+                corr.condition.holds(n) && n > 0.0
+            };
+            ok.then_some((chain, n))
+        }
+        CorrelationType::FirstSeen => None,
+    }
+}

@@ -1,0 +1,282 @@
+//! The compiled form of a detection: a boolean tree over field predicates. It is plain data
+//! (no closures), so it can be inspected, indexed, or later emitted as SQL.
+
+use std::collections::HashSet;
+
+use aho_corasick::AhoCorasick;
+use ipnet::IpNet;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::pattern::{StrPat, fold};
+
+/// A dotted field path, split into its segments.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FieldPath {
+    pub text: String,
+    pub segments: Vec<String>,
+}
+
+impl FieldPath {
+    pub fn new(text: &str) -> FieldPath {
+        FieldPath {
+            text: text.to_string(),
+            segments: text.split('.').map(str::to_string).collect(),
+        }
+    }
+
+    /// Every value the path reaches: arrays along the way (and at the end) are traversed, so
+    /// any element may match. `None` when the path reaches nothing.
+    pub fn resolve<'v>(&self, event: &'v Value, out: &mut Vec<&'v Value>) {
+        fn walk<'v>(v: &'v Value, segs: &[String], out: &mut Vec<&'v Value>) {
+            match v {
+                Value::Array(items) => {
+                    // An array at the end is offered whole (for its JSON text) and by element.
+                    if segs.is_empty() {
+                        out.push(v);
+                    }
+                    for item in items {
+                        walk(item, segs, out);
+                    }
+                }
+                _ if segs.is_empty() => out.push(v),
+                Value::Object(map) => {
+                    if let Some(next) = map.get(&segs[0]) {
+                        walk(next, &segs[1..], out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        walk(event, &self.segments, out);
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumOp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+/// How a `fieldref` compares the two fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefMode {
+    Equal,
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+/// A predicate over one value.
+#[derive(Clone, Debug)]
+pub enum Pred {
+    /// A string pattern; `cased == false` means values are lowercased before matching.
+    Str {
+        pat: StrPat,
+        cased: bool,
+    },
+    /// Many exact strings at once (an equality list).
+    StrSet {
+        set: HashSet<String>,
+        cased: bool,
+    },
+    /// Many substrings at once (a `contains` list): one automaton pass. Needles are stored
+    /// folded like any literal, and the haystack is folded the same way.
+    Substrings {
+        ac: AhoCorasick,
+        needles: Vec<String>,
+        cased: bool,
+    },
+    Regex(Regex),
+    Cidr(Vec<IpNet>),
+    Num {
+        op: NumOp,
+        value: f64,
+    },
+    /// The field is absent or null.
+    Null,
+    /// `exists: true|false`.
+    Exists(bool),
+    FieldRef {
+        other: FieldPath,
+        mode: RefMode,
+        cased: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Field {
+        path: FieldPath,
+        pred: Pred,
+    },
+    /// A keyword: the predicate is tried against every scalar value of the event.
+    Keyword(Pred),
+    Const(bool),
+}
+
+/// The text a scalar (or an object/array, as JSON) is matched as.
+fn text_of(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        Value::Null => None,
+        Value::Bool(b) => Some(std::borrow::Cow::Borrowed(if *b {
+            "true"
+        } else {
+            "false"
+        })),
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        Value::Array(_) | Value::Object(_) => Some(std::borrow::Cow::Owned(v.to_string())),
+    }
+}
+
+fn number_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl Pred {
+    fn match_text(&self, s: &str) -> bool {
+        match self {
+            Pred::Str { pat, cased } => {
+                if *cased {
+                    pat.is_match(s)
+                } else {
+                    pat.is_match(&fold(s))
+                }
+            }
+            Pred::StrSet { set, cased } => {
+                if *cased {
+                    set.contains(s)
+                } else {
+                    set.contains(fold(s).as_ref())
+                }
+            }
+            Pred::Substrings { ac, cased, .. } => {
+                if *cased {
+                    ac.is_match(s)
+                } else {
+                    ac.is_match(fold(s).as_ref())
+                }
+            }
+            Pred::Regex(re) => re.is_match(s),
+            Pred::Cidr(nets) => s
+                .trim()
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            Pred::Num { .. } | Pred::Null | Pred::Exists(_) | Pred::FieldRef { .. } => false,
+        }
+    }
+
+    fn match_value(&self, v: &Value, event: &Value) -> bool {
+        match self {
+            Pred::Num { op, value } => number_of(v).is_some_and(|x| match op {
+                NumOp::Lt => x < *value,
+                NumOp::Lte => x <= *value,
+                NumOp::Gt => x > *value,
+                NumOp::Gte => x >= *value,
+            }),
+            Pred::FieldRef { other, mode, cased } => {
+                let Some(mine) = text_of(v) else { return false };
+                let mut others = Vec::new();
+                other.resolve(event, &mut others);
+                let mine = if *cased {
+                    mine
+                } else {
+                    std::borrow::Cow::Owned(mine.to_lowercase())
+                };
+                others.iter().filter_map(|o| text_of(o)).any(|o| {
+                    let o = if *cased {
+                        o
+                    } else {
+                        std::borrow::Cow::Owned(o.to_lowercase())
+                    };
+                    match mode {
+                        RefMode::Equal => mine == o,
+                        RefMode::StartsWith => mine.starts_with(o.as_ref()),
+                        RefMode::EndsWith => mine.ends_with(o.as_ref()),
+                        RefMode::Contains => mine.contains(o.as_ref()),
+                    }
+                })
+            }
+            _ => text_of(v).is_some_and(|t| self.match_text(&t)),
+        }
+    }
+}
+
+impl Expr {
+    pub fn eval(&self, event: &Value) -> bool {
+        match self {
+            Expr::And(xs) => xs.iter().all(|x| x.eval(event)),
+            Expr::Or(xs) => xs.iter().any(|x| x.eval(event)),
+            Expr::Not(x) => !x.eval(event),
+            Expr::Const(b) => *b,
+            Expr::Field { path, pred } => {
+                let mut found = Vec::new();
+                path.resolve(event, &mut found);
+                match pred {
+                    Pred::Null => found.is_empty() || found.iter().any(|v| v.is_null()),
+                    Pred::Exists(want) => found.is_empty() != *want,
+                    _ => found.iter().any(|v| pred.match_value(v, event)),
+                }
+            }
+            Expr::Keyword(pred) => any_scalar(event, &|v| pred.match_value(v, event)),
+        }
+    }
+
+    /// The lowercased literal values this expression pins `field` to, if every match requires
+    /// one of them (used to index rules by eventName / eventSource).
+    pub fn pinned(&self, field: &str) -> Option<Vec<String>> {
+        match self {
+            Expr::Field { path, pred } if path.text == field => match pred {
+                Pred::Str {
+                    pat: StrPat::Exact(l),
+                    ..
+                } => Some(vec![l.to_lowercase()]),
+                Pred::StrSet { set, .. } => Some(set.iter().map(|s| s.to_lowercase()).collect()),
+                _ => None,
+            },
+            Expr::And(xs) => xs
+                .iter()
+                .filter_map(|x| x.pinned(field))
+                .min_by_key(Vec::len),
+            Expr::Or(xs) => {
+                let mut all = Vec::new();
+                for x in xs {
+                    all.extend(x.pinned(field)?);
+                }
+                Some(all)
+            }
+            Expr::Const(false) => Some(Vec::new()),
+            _ => None,
+        }
+    }
+
+    /// Visits every field predicate (for `rules check`).
+    pub fn visit<'a>(&'a self, f: &mut dyn FnMut(Option<&'a FieldPath>, &'a Pred)) {
+        match self {
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().for_each(|x| x.visit(f)),
+            Expr::Not(x) => x.visit(f),
+            Expr::Field { path, pred } => f(Some(path), pred),
+            Expr::Keyword(pred) => f(None, pred),
+            Expr::Const(_) => {}
+        }
+    }
+}
+
+fn any_scalar(v: &Value, f: &dyn Fn(&Value) -> bool) -> bool {
+    match v {
+        Value::Object(m) => m.values().any(|x| any_scalar(x, f)),
+        Value::Array(a) => a.iter().any(|x| any_scalar(x, f)),
+        Value::Null => false,
+        _ => f(v),
+    }
+}
