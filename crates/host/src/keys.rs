@@ -521,6 +521,88 @@ fn openssh_container_public(block: &str) -> Option<(KeyData, bool)> {
     Some((public.key_data().clone(), cipher != b"none"))
 }
 
+/// Decrypts a traditional OpenSSL PEM body (`DEK-Info: AES-256-CBC,<iv hex>`): the key is
+/// OpenSSL's EVP_BytesToKey (MD5, one round, salt = first 8 bytes of the IV).
+fn legacy_decrypt(block: &str, pass: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    use cbc::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
+    let c = Container::LegacyEncryptedPem;
+    let dek = block
+        .lines()
+        .find_map(|l| l.strip_prefix("DEK-Info:"))
+        .ok_or_else(|| malformed(c, "no DEK-Info header"))?;
+    let (cipher, iv_hex) = dek
+        .trim()
+        .split_once(',')
+        .ok_or_else(|| malformed(c, "DEK-Info is not CIPHER,IV"))?;
+    let iv = (0..iv_hex.len() / 2)
+        .map(|i| u8::from_str_radix(iv_hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| malformed(c, "DEK-Info IV is not hex"))?;
+    let key_len = match cipher {
+        "AES-128-CBC" => 16,
+        "AES-192-CBC" => 24,
+        "AES-256-CBC" => 32,
+        "DES-EDE3-CBC" => 24,
+        other => {
+            return Err(KeyError::Unsupported {
+                container: c,
+                algorithm: format!(
+                    "cipher {other}; convert with `openssl pkey -in FILE -out plain.pem`"
+                ),
+            });
+        }
+    };
+    let iv_len = if cipher == "DES-EDE3-CBC" { 8 } else { 16 };
+    if iv.len() != iv_len {
+        return Err(malformed(c, "DEK-Info IV has the wrong length"));
+    }
+    let salt = &iv[..8];
+    let mut key = Zeroizing::new(Vec::with_capacity(key_len + 16));
+    let mut prev: Vec<u8> = Vec::new();
+    while key.len() < key_len {
+        let mut h = Md5::new();
+        h.update(&prev);
+        h.update(pass);
+        h.update(salt);
+        prev = h.finalize().to_vec();
+        key.extend_from_slice(&prev);
+    }
+    key.truncate(key_len);
+    let body: String = block
+        .lines()
+        .filter(|l| !l.starts_with("-----") && !l.contains(':'))
+        .map(str::trim)
+        .collect();
+    let mut data = STANDARD
+        .decode(body)
+        .map_err(|e| malformed(c, format!("base64: {e}")))?;
+    let bad = |_| KeyError::BadPassphrase(c);
+    let plain = match key_len {
+        16 if cipher.starts_with("AES") => {
+            cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
+                .map_err(|_| malformed(c, "key or IV size"))?
+                .decrypt_padded_vec_mut::<Pkcs7>(&data)
+                .map_err(bad)?
+        }
+        24 if cipher.starts_with("AES") => {
+            cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, &iv)
+                .map_err(|_| malformed(c, "key or IV size"))?
+                .decrypt_padded_vec_mut::<Pkcs7>(&data)
+                .map_err(bad)?
+        }
+        32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv)
+            .map_err(|_| malformed(c, "key or IV size"))?
+            .decrypt_padded_vec_mut::<Pkcs7>(&data)
+            .map_err(bad)?,
+        _ => cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+            .map_err(|_| malformed(c, "key or IV size"))?
+            .decrypt_padded_vec_mut::<Pkcs7>(&data)
+            .map_err(bad)?,
+    };
+    zeroize::Zeroize::zeroize(&mut data);
+    Ok(Zeroizing::new(plain))
+}
+
 /// Rebuilds the PKCS#1 DER of an OpenSSH RSA key; OpenSSH drops `d mod (p-1)` and `d mod (q-1)`.
 fn openssh_rsa_pkcs1(pair: &ssh_key::private::RsaKeypair) -> Option<Zeroizing<Vec<u8>>> {
     use rsa::BigUint;
@@ -573,19 +655,30 @@ fn pem(text: &str, passphrase: Option<&[u8]>) -> Result<KeyReport, KeyError> {
         .trim_end_matches("-----")
         .to_string();
     let container = match label.as_str() {
-        "RSA PRIVATE KEY" | "DSA PRIVATE KEY" | "EC PRIVATE KEY"
-            if text.contains("Proc-Type: 4,ENCRYPTED") =>
-        {
-            // OpenSSL's legacy encryption hides even the public key; decrypting it needs MD5-based
-            // key derivation we deliberately do not carry.
-            return Ok(KeyReport {
-                container: Container::LegacyEncryptedPem,
-                private: true,
-                encrypted: true,
-                public: None,
-                comment: None,
-                ec2: Vec::new(),
-            });
+        "RSA PRIVATE KEY" | "EC PRIVATE KEY" if text.contains("Proc-Type: 4,ENCRYPTED") => {
+            // OpenSSL's traditional encryption hides even the public key.
+            let c = Container::LegacyEncryptedPem;
+            let Some(pass) = passphrase else {
+                return Ok(KeyReport {
+                    container: c,
+                    private: true,
+                    encrypted: true,
+                    public: None,
+                    comment: None,
+                    ec2: Vec::new(),
+                });
+            };
+            let block = pem_block(text, &format!("-----BEGIN {label}-----"))
+                .ok_or_else(|| malformed(c, "no END line"))?;
+            let der = legacy_decrypt(block, pass)?;
+            let mut report = if label == "RSA PRIVATE KEY" {
+                pkcs1_private(c, &der)
+            } else {
+                sec1_private(c, &der)
+            }
+            .map_err(|_| KeyError::BadPassphrase(c))?;
+            report.encrypted = true;
+            return Ok(report);
         }
         "DSA PRIVATE KEY" => {
             return Err(KeyError::Unsupported {

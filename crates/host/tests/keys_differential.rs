@@ -291,6 +291,28 @@ fn encrypted_keys_are_reported_and_decrypt_with_passphrase() {
     let legacy = ours(d, "legacy.pem", None);
     assert_eq!(legacy.container, Container::LegacyEncryptedPem);
     assert!(legacy.encrypted && legacy.public.is_none());
+    assert_eq!(
+        keys::inspect(
+            &std::fs::read(d.join("legacy.pem")).unwrap(),
+            Some(b"wrong")
+        ),
+        Err(keys::KeyError::BadPassphrase(Container::LegacyEncryptedPem))
+    );
+    // Traditional OpenSSL encryption with each cipher openssl offers for it, RSA and EC.
+    sh(
+        d,
+        "for c in aes128 aes192 aes256 des3; do openssl rsa -$c -passout pass:hunter2 -traditional -in p1.pem -out legacy-$c.pem 2>/dev/null; done;
+         openssl ecparam -genkey -name prime256v1 -noout -out ec.pem; openssl ec -aes256 -passout pass:hunter2 -in ec.pem -out ec-enc.pem 2>/dev/null",
+    );
+    for c in ["aes128", "aes192", "aes256", "des3"] {
+        let r = ours(d, &format!("legacy-{c}.pem"), Some(b"hunter2"));
+        assert!(r.encrypted, "{c}");
+        assert_eq!(r.public, plain.public, "{c}");
+        assert_eq!(r.ec2, plain.ec2, "{c}");
+    }
+    let ec = ours(d, "ec-enc.pem", Some(b"hunter2"));
+    assert_eq!(ec.container, Container::LegacyEncryptedPem);
+    assert_eq!(ec.public, ours(d, "ec.pem", None).public);
 }
 
 #[test]
