@@ -65,6 +65,7 @@ pub fn key_pair_match(m: &KeyPairMatch) -> String {
             }
             MatchReason::Ec2Fingerprint(Ec2Origin::Imported) => "KeyFingerprint = imported MD5",
             MatchReason::Ec2Fingerprint(Ec2Origin::CreatedOrImported) => "KeyFingerprint = SHA-256",
+            MatchReason::OpensshFingerprint => "KeyFingerprint = OpenSSH fingerprint",
             MatchReason::PublicKey => "PublicKey is the same key",
         })
         .collect();

@@ -107,6 +107,9 @@ fn read_file(path: &Path) -> Result<Vec<KeyPair>, String> {
 pub enum MatchReason {
     /// KeyFingerprint equals one of the key's EC2 fingerprints (origin says which).
     Ec2Fingerprint(keys::Ec2Origin),
+    /// KeyFingerprint equals the OpenSSH MD5 or SHA256 of the key (the API reference describes
+    /// imported RSA fingerprints as RFC 4716 MD5, which is this form; EC2 itself shows MD5 of DER).
+    OpensshFingerprint,
     /// The PublicKey line is the same public key.
     PublicKey,
 }
@@ -130,6 +133,14 @@ pub fn match_report(report: &KeyReport, pairs: &[KeyPair]) -> Vec<KeyPairMatch> 
                 if keys::normalise_fingerprint(&ours.value) == theirs {
                     reasons.push(MatchReason::Ec2Fingerprint(ours.origin));
                 }
+            }
+            if reasons.is_empty()
+                && let Some(p) = &report.public
+                && [&p.md5, &p.sha256]
+                    .iter()
+                    .any(|fp| keys::normalise_fingerprint(fp) == theirs)
+            {
+                reasons.push(MatchReason::OpensshFingerprint);
             }
         }
         if let (Some(theirs), Some(ours)) = (kp.public_sha256.as_deref(), report.public.as_ref())

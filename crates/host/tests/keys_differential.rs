@@ -430,6 +430,11 @@ fn keys_match_snapshot_in_region_folders() {
         "ssh-keygen -e -f imported.pub -m PEM | openssl rsa -RSAPublicKey_in -outform DER 2>/dev/null | openssl md5 -c",
     );
     let ed_pub = std::fs::read_to_string(d.join("ed.pub")).unwrap();
+    // The API reference's reading of imported RSA fingerprints: MD5 of the SSH blob.
+    let rfc_md5 = keygen_l(d, "md5", "imported.pub")
+        .1
+        .trim_start_matches("MD5:")
+        .to_string();
     let snap = d.join("snap");
     std::fs::create_dir_all(snap.join("eu-west-1")).unwrap();
     std::fs::create_dir_all(snap.join("us-east-1")).unwrap();
@@ -446,6 +451,7 @@ fn keys_match_snapshot_in_region_folders() {
         serde_json::json!({"KeyPairs": [
             {"KeyPairId": "key-b", "KeyName": "laptop", "KeyFingerprint": imported_fp.to_uppercase(), "KeyType": "rsa"},
             {"KeyPairId": "key-c", "KeyName": "ci", "KeyFingerprint": "irrelevant", "KeyType": "ed25519", "PublicKey": ed_pub.trim()},
+            {"KeyPairId": "key-d", "KeyName": "rfc4716-md5", "KeyFingerprint": rfc_md5, "KeyType": "rsa"},
         ]})
         .to_string(),
     )
@@ -457,7 +463,7 @@ fn keys_match_snapshot_in_region_folders() {
     .unwrap();
 
     let loaded = snapshot_keys::load(&snap).unwrap();
-    assert_eq!(loaded.key_pairs.len(), 3);
+    assert_eq!(loaded.key_pairs.len(), 4);
     assert_eq!(loaded.errors.len(), 1);
     assert!(
         loaded.errors[0]
@@ -483,11 +489,19 @@ fn keys_match_snapshot_in_region_folders() {
     // The public key alone finds the imported pair (EC2 prints upper or lower case hex alike).
     assert_eq!(
         names("imported.pub"),
-        vec![(
-            "laptop".into(),
-            Some("eu-west-1".into()),
-            vec![MatchReason::Ec2Fingerprint(Ec2Origin::Imported)]
-        )]
+        vec![
+            (
+                "laptop".into(),
+                Some("eu-west-1".into()),
+                vec![MatchReason::Ec2Fingerprint(Ec2Origin::Imported)]
+            ),
+            // A KeyFingerprint in the API reference's form (MD5 of the SSH blob) is found too.
+            (
+                "rfc4716-md5".into(),
+                Some("eu-west-1".into()),
+                vec![MatchReason::OpensshFingerprint]
+            ),
+        ]
     );
     assert_eq!(
         names("ed"),
