@@ -250,6 +250,62 @@ impl Ruleset {
     }
 }
 
+/// Result of running rules' own `trailhound.tests`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct TestReport {
+    pub ran: usize,
+    /// One line per failure, naming the file, the rule and the test.
+    pub failures: Vec<String>,
+}
+
+impl Ruleset {
+    /// Runs every emitting rule's own tests through the whole engine. With `require_both`,
+    /// a rule without at least one `match` and one `no_match` test is a failure too.
+    pub fn run_rule_tests(&self, require_both: bool) -> TestReport {
+        let mut report = TestReport::default();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !rule.emits {
+                if !rule.tests.is_empty() {
+                    report.failures.push(format!(
+                        "{} ({}): tests sit on a base rule; put them on the correlation",
+                        rule.file, rule.rule_id
+                    ));
+                }
+                continue;
+            }
+            let matches = rule.tests.iter().filter(|t| t.expect_match).count();
+            if require_both && (matches == 0 || matches == rule.tests.len()) {
+                report.failures.push(format!(
+                    "{} ({}): needs at least one `match` and one `no_match` test (has {} match, {} no_match)",
+                    rule.file,
+                    rule.rule_id,
+                    matches,
+                    rule.tests.len() - matches
+                ));
+            }
+            for test in &rule.tests {
+                report.ran += 1;
+                let fired = self.run(&test.events).into_iter().any(|(r, _)| r == index);
+                if fired != test.expect_match {
+                    report.failures.push(format!(
+                        "{} ({}): test `{}` expected {} but the rule {}",
+                        rule.file,
+                        rule.rule_id,
+                        test.name,
+                        if test.expect_match {
+                            "a match"
+                        } else {
+                            "no match"
+                        },
+                        if fired { "fired" } else { "did not fire" }
+                    ));
+                }
+            }
+        }
+        report
+    }
+}
+
 #[cfg(test)]
 mod sync_check {
     #[test]

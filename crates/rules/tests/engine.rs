@@ -447,3 +447,30 @@ fn dispatch_prefilter() {
         "an OR with an unpinned branch applies to everything"
     );
 }
+
+#[test]
+fn rule_tests_harness_reports_failures_by_rule_and_test() {
+    let text = "title: t\nname: my-rule\nid: 1\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: DeleteKeyPair}\n  condition: sel\ntrailhound:\n  kb: DeleteKeyPair\n  tests:\n    - name: deleted\n      expect: match\n      events: [{eventName: DeleteKeyPair, eventID: a}]\n    - name: wrongly expected\n      expect: no_match\n      events: [{eventName: DeleteKeyPair, eventID: b}]\n";
+    let mut b = RulesetBuilder::default();
+    b.add_source("k.yml", text);
+    let rs = b.build().expect("compiles").ruleset;
+    let report = rs.run_rule_tests(true);
+    assert_eq!(report.ran, 2);
+    assert_eq!(
+        report.failures,
+        vec![
+            "k.yml (my-rule): test `wrongly expected` expected no match but the rule fired"
+                .to_string()
+        ]
+    );
+    let only_match = text.split("    - name: wrongly").next().expect("prefix");
+    let mut b = RulesetBuilder::default();
+    b.add_source("k.yml", only_match);
+    let report = b.build().expect("compiles").ruleset.run_rule_tests(true);
+    assert_eq!(report.failures.len(), 1);
+    assert!(
+        report.failures[0].contains("needs at least one `match` and one `no_match`"),
+        "{:?}",
+        report.failures
+    );
+}
