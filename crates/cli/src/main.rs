@@ -20,6 +20,8 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
+    /// Find what threatens EC2 access in CloudTrail: built-in rules and any Sigma rules, correlations included.
+    Detect(cmd::detect::Args),
     /// Filter and print CloudTrail records (files, folders in the S3 layout, .gz, or - for stdin).
     Events(cmd::events::Args),
     /// Print a shell completion script.
@@ -38,6 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Detect(args) => cmd::detect::run(args),
         Command::Events(args) => cmd::events::run(args),
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Keys(args) => cmd::keys::run(args),

@@ -79,6 +79,9 @@ fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
     csv::Writer::from_writer(out)
 }
 
+/// Lines shown per rule in the table; the rest is counted (every format but the table lists all).
+const TABLE_ROWS_PER_RULE: usize = 10;
+
 /// The terminal view: one block per severity and rule, one line per finding.
 pub fn table(out: &mut impl Write, findings: &[Finding], color: bool) -> io::Result<()> {
     let paint = |text: &str, code: &str| {
@@ -89,9 +92,11 @@ pub fn table(out: &mut impl Write, findings: &[Finding], color: bool) -> io::Res
         }
     };
     let mut last: Option<(&str, &str)> = None;
-    for f in findings {
+    let mut shown = 0;
+    for (i, f) in findings.iter().enumerate() {
         let key = (f.severity.as_str(), f.rule_id.as_str());
         if last != Some(key) {
+            shown = 0;
             let count = findings
                 .iter()
                 .filter(|g| g.severity == f.severity && g.rule_id == f.rule_id)
@@ -119,6 +124,20 @@ pub fn table(out: &mut impl Write, findings: &[Finding], color: bool) -> io::Res
                 f.title
             )?;
             last = Some(key);
+        }
+        shown += 1;
+        if shown > TABLE_ROWS_PER_RULE {
+            let next_differs = findings
+                .get(i + 1)
+                .is_none_or(|g| (g.severity.as_str(), g.rule_id.as_str()) != key);
+            if next_differs {
+                writeln!(
+                    out,
+                    "  … and {} more (--format jsonl lists every finding)",
+                    shown - TABLE_ROWS_PER_RULE
+                )?;
+            }
+            continue;
         }
         writeln!(out, "  {}  {}", paint(&f.event_time, "2"), f.story)?;
         for c in &f.context {

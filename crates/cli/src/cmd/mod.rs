@@ -1,6 +1,7 @@
 //! One module per command.
 pub mod collect;
 pub mod completions;
+pub mod detect;
 pub mod events;
 pub mod host;
 pub mod keys;

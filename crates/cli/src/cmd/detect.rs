@@ -1,0 +1,146 @@
+//! `trailhound detect`: the built-in rules and any Sigma rules over CloudTrail, correlations included.
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use detect::{DetectOptions, Severity};
+
+use super::trail_args::{TrailArgs, finish_report};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    trail: TrailArgs,
+    /// Sigma rules to run too: a folder, read recursively; repeatable.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+    /// Run only the rules given with --rules, not the built-in pack.
+    #[arg(long)]
+    no_builtin: bool,
+    /// A value for a Sigma `|expand` placeholder: NAME=VALUE; repeatable.
+    #[arg(long = "placeholder", value_name = "NAME=VALUE")]
+    placeholders: Vec<String>,
+    /// Output format; a table on a terminal, JSON lines otherwise.
+    #[arg(long, value_enum)]
+    format: Option<report::Format>,
+    /// Leave out findings below this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+    /// Exit 1 when any finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+    /// Memory for ordering matched events before they spill to temporary files.
+    #[arg(long, default_value_t = 64, value_name = "MIB", hide = true)]
+    sort_memory_mib: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut builder = rules::RulesetBuilder::default();
+    if !args.no_builtin {
+        builder = builder.with_builtin();
+    }
+    for dir in &args.rules {
+        anyhow::ensure!(
+            dir.exists(),
+            "--rules {}: no such file or folder",
+            dir.display()
+        );
+        builder = builder.with_dir(dir);
+    }
+    let mut placeholders: HashMap<String, Vec<String>> = HashMap::new();
+    for p in &args.placeholders {
+        let (name, value) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--placeholder {p:?}: write it as NAME=VALUE"))?;
+        placeholders
+            .entry(name.trim_matches('%').to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+    if !placeholders.is_empty() {
+        builder = builder.placeholders(placeholders);
+    }
+    let loaded = match builder.build() {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            anyhow::bail!(
+                "{} rule file problem(s); fix them or leave the files out (`trailhound rules check DIR` lists what each rule needs)",
+                errors.len()
+            );
+        }
+    };
+    for s in &loaded.skipped {
+        eprintln!("warning: {}: rule {} not run: {}", s.file, s.rule, s.reason);
+    }
+
+    let (sources, early, scan) = args.trail.prepare()?;
+    let opts = DetectOptions {
+        scan,
+        sort_memory: args.sort_memory_mib << 20,
+        enricher: None,
+    };
+    let detection = detect::detect(&sources, &loaded.ruleset, &opts)?;
+    let mut findings = detection.findings;
+    if let Some(min) = args.min_severity {
+        findings.retain(|f| f.severity >= min);
+    }
+
+    let tty = io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if tty {
+        report::Format::Table
+    } else {
+        report::Format::Jsonl
+    });
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        report::Format::Table => {
+            let color = tty && std::env::var_os("NO_COLOR").is_none();
+            detect::output::table(&mut out, &findings, color)?;
+            if findings.is_empty() {
+                writeln!(out, "no findings")?;
+            }
+        }
+        report::Format::Jsonl => detect::output::jsonl(&mut out, &findings)?,
+        report::Format::Json => detect::output::json(&mut out, &findings)?,
+        report::Format::Csv => detect::output::csv(&mut out, &findings)?,
+    }
+    out.flush()?;
+    let report = finish_report(early, detection.report);
+    let mut by_severity: Vec<String> = Vec::new();
+    for sev in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ] {
+        let n = findings.iter().filter(|f| f.severity == sev).count();
+        if n > 0 {
+            by_severity.push(format!("{n} {sev}"));
+        }
+    }
+    eprintln!(
+        "trailhound: {} findings{} from {} rules",
+        findings.len(),
+        if by_severity.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_severity.join(", "))
+        },
+        loaded.ruleset.rules().iter().filter(|r| r.emits).count()
+    );
+    if report.skipped_anything() || !loaded.skipped.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    if let Some(threshold) = args.fail_on
+        && findings.iter().any(|f| f.severity >= threshold)
+    {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
