@@ -10,6 +10,8 @@ use crate::{Evidence, Problem};
 
 pub const MAIN_CONFIG: &str = "/etc/ssh/sshd_config";
 const MAX_INCLUDE_DEPTH: usize = 16;
+/// Files read in all: includes that fan out (`Include *` in several files) stop here.
+const MAX_FILES: usize = 256;
 
 /// Current OpenSSH (9.x) compiled-in defaults for the keywords trailhound reasons about.
 pub const DEFAULTS: &[(&str, &str)] = &[
@@ -94,6 +96,9 @@ pub struct SshdConfig {
     pub problems: Vec<Problem>,
     /// Whether the main file exists at all.
     pub present: bool,
+    /// Files being parsed, outermost first (cycle detection).
+    #[serde(skip)]
+    include_stack: Vec<String>,
 }
 
 /// Where an effective value comes from.
@@ -229,6 +234,19 @@ impl SshdConfig {
         depth: usize,
     ) {
         self.files.push(path.to_string());
+        self.include_stack.push(path.to_string());
+        self.parse_body(root, path, text, context, depth);
+        self.include_stack.pop();
+    }
+
+    fn parse_body(
+        &mut self,
+        root: Option<&Root>,
+        path: &str,
+        text: &str,
+        context: Option<usize>,
+        depth: usize,
+    ) {
         // A Match opened in an included file ends with that file.
         let mut current = context;
         for (idx, raw) in text.lines().enumerate() {
@@ -285,6 +303,22 @@ impl SshdConfig {
                             format!("/etc/ssh/{pattern}")
                         };
                         for file in root.glob(&pattern) {
+                            if self.files.len() >= MAX_FILES {
+                                self.problems.push(Problem::new(
+                                    path,
+                                    Some(line),
+                                    format!("more than {MAX_FILES} included files; the rest not followed"),
+                                ));
+                                return;
+                            }
+                            if self.include_stack.contains(&file) {
+                                self.problems.push(Problem::new(
+                                    path,
+                                    Some(line),
+                                    format!("Include cycle through {file}; not followed"),
+                                ));
+                                continue;
+                            }
                             match root.read_to_string(&file) {
                                 Ok(text) => {
                                     self.parse_lines(Some(root), &file, &text, current, depth + 1)
@@ -518,6 +552,31 @@ mod tests {
         let cfg = SshdConfig::parse_str(None, "/x", "Banner \"oops\n");
         assert_eq!(cfg.problems.len(), 1);
         assert_eq!(cfg.problems[0].line, Some(1));
+    }
+
+    #[test]
+    fn include_cycles_and_fan_out_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("etc/ssh/d");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            dir.path().join("etc/ssh/sshd_config"),
+            "Include d/*\nPort 22\n",
+        )
+        .unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::write(d.join(name), "Include d/*\nMaxAuthTries 3\n").unwrap();
+        }
+        let root = Root::new(dir.path()).unwrap();
+        let cfg = SshdConfig::load(&root);
+        assert!(cfg.files.len() <= MAX_FILES);
+        assert_eq!(cfg.get("Port", None).value, "22");
+        assert_eq!(cfg.get("MaxAuthTries", None).line, Some(2));
+        assert!(
+            cfg.problems
+                .iter()
+                .any(|p| p.message.starts_with("Include cycle through /etc/ssh/d/a"))
+        );
     }
 
     #[test]
