@@ -10,6 +10,8 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 const MAX_SYMLINK_HOPS: usize = 40;
+/// Configuration and key files beyond this size are refused rather than read into memory.
+const MAX_FILE_BYTES: u64 = 64 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Root {
@@ -71,8 +73,23 @@ impl Root {
         p
     }
 
+    /// Reads a regular file (a device node or FIFO on a hostile volume would never end).
     pub fn read_to_string(&self, host_path: &str) -> io::Result<String> {
-        let bytes = std::fs::read(self.resolve(host_path)?)?;
+        let real = self.resolve(host_path)?;
+        let meta = std::fs::metadata(&real)?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("larger than {} MiB", MAX_FILE_BYTES >> 20),
+            ));
+        }
+        let bytes = std::fs::read(real)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
@@ -181,6 +198,10 @@ mod tests {
         );
         assert!(root.read_to_string("/etc/ssh/escape").is_err());
         assert!(root.read_to_string("/etc/ssh/loop").is_err());
+        // A directory (or device) where a file should be is an error, not a hang.
+        std::fs::create_dir_all(d.join("etc/ssh/dir")).unwrap();
+        let err = root.read_to_string("/etc/ssh/dir").unwrap_err();
+        assert_eq!(err.to_string(), "not a regular file");
     }
 
     #[test]
