@@ -117,8 +117,10 @@ impl Sudoers {
                 if is_dir {
                     // sudo skips names ending in `~` or containing `.`.
                     for name in root.list_dir(&target).unwrap_or_default() {
-                        if !name.ends_with('~') && !name.contains('.') {
-                            self.include(root, &format!("{target}/{name}"), depth, aliases);
+                        let file = format!("{target}/{name}");
+                        // Like sudo: regular files only, skipping `~` backups and names with a dot.
+                        if !name.ends_with('~') && !name.contains('.') && root.is_file(&file) {
+                            self.include(root, &file, depth, aliases);
                         }
                     }
                 } else {

@@ -53,6 +53,12 @@ mod tests {
                     "/etc/sudoers.d/README.txt",
                     "ignored ALL=(ALL) NOPASSWD: ALL\n",
                 ),
+                // sudo skips subdirectories and `~` backups too.
+                (
+                    "/etc/sudoers.d/sub/inner",
+                    "ignored ALL=(ALL) NOPASSWD: ALL\n",
+                ),
+                ("/etc/sudoers.d/old~", "ignored ALL=(ALL) NOPASSWD: ALL\n"),
             ],
         );
         assert_eq!(f.len(), 1);
