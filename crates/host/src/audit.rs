@@ -266,7 +266,9 @@ impl HostData {
     }
 
     pub fn report(self) -> HostReport {
-        let findings = self.run_checks();
+        let mut findings = self.run_checks();
+        // Worst first; checks keep their order within a severity.
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let sshd_matches = self
             .sshd
             .matches

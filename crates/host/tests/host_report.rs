@@ -145,22 +145,26 @@ fn json_snapshot() {
 fn finding_ids_on_fixture() {
     let dir = fixture();
     let r = report(dir.path(), AuditOptions::default());
-    let mut ids: Vec<&str> = r.findings.iter().map(|f| f.id).collect();
-    ids.dedup();
+    let ids: Vec<(&str, &str)> = r
+        .findings
+        .iter()
+        .map(|f| (f.severity.as_str(), f.id))
+        .collect();
     assert_eq!(
         ids,
         vec![
-            "HOST-SSHD-001",
-            "HOST-SSHD-003",
-            "HOST-SSHD-005",
-            "HOST-SSHD-006",
-            "HOST-SSHD-009",
-            "HOST-KEYS-001",
-            "HOST-KEYS-002",
-            "HOST-KEYS-004",
-            "HOST-SUDO-001",
-            "HOST-SUDO-002",
-            "HOST-SUDO-003",
+            ("high", "HOST-SSHD-001"),
+            ("high", "HOST-SSHD-003"),
+            ("high", "HOST-KEYS-001"),
+            ("high", "HOST-KEYS-004"),
+            ("high", "HOST-SUDO-001"),
+            ("medium", "HOST-SSHD-006"),
+            ("medium", "HOST-KEYS-002"),
+            ("medium", "HOST-SUDO-003"),
+            ("low", "HOST-SSHD-005"),
+            ("low", "HOST-SSHD-009"),
+            ("low", "HOST-SSHD-009"),
+            ("low", "HOST-SUDO-002"),
         ]
     );
     // The README in sshd_config.d does not match *.conf; the Include is relative to /etc/ssh.
