@@ -22,7 +22,11 @@ fn run(h: &HostData, out: &mut Vec<crate::Finding>) {
                 format!(
                     "{} may run every command as {} without a password",
                     r.who,
-                    r.runas.as_deref().unwrap_or("root")
+                    match r.runas.as_deref() {
+                        None => "root",
+                        Some(runas) if runas.starts_with("ALL") => "any user",
+                        Some(runas) => runas,
+                    }
                 ),
                 None,
                 vec![Evidence::line(&r.path, r.line, r.text.clone())],
@@ -68,7 +72,7 @@ mod tests {
         );
         assert_eq!(
             f[0].message,
-            "ec2-user may run every command as ALL without a password"
+            "ec2-user may run every command as any user without a password"
         );
     }
 
