@@ -34,6 +34,8 @@ enum Command {
     IamPolicy(cmd::collect::PolicyArgs),
     /// Audit a host's sshd, authorized_keys and sudoers (live or a mounted volume); read its auth logs.
     Host(cmd::host::Args),
+    /// List the rule pack, or validate a folder of Sigma rules (compile, run their tests, show needs).
+    Rules(cmd::rules::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Collect(args) => cmd::collect::run(args),
         Command::IamPolicy(args) => cmd::collect::run_policy(args),
         Command::Host(args) => cmd::host::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
         // -- new command arms above this line --
     };
     match result {

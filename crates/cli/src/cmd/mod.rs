@@ -5,4 +5,5 @@ pub mod detect;
 pub mod events;
 pub mod host;
 pub mod keys;
+pub mod rules;
 pub mod trail_args;
