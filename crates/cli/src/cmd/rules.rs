@@ -55,7 +55,9 @@ impl Placeholders {
             let (name, value) = item
                 .split_once('=')
                 .ok_or_else(|| anyhow::anyhow!("--placeholder `{item}`: write NAME=VALUE"))?;
-            map.entry(name.trim_matches('%').to_string()).or_default().push(value.to_string());
+            map.entry(name.trim_matches('%').to_string())
+                .or_default()
+                .push(value.to_string());
         }
         Ok(map)
     }
@@ -63,7 +65,12 @@ impl Placeholders {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        RulesCommand::List { rules, no_builtin, format, placeholders } => {
+        RulesCommand::List {
+            rules,
+            no_builtin,
+            format,
+            placeholders,
+        } => {
             let mut builder = RulesetBuilder::default().placeholders(placeholders.parse()?);
             if !no_builtin {
                 builder = builder.with_builtin();
@@ -78,13 +85,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let rows: Vec<&RuleInfo> = loaded.ruleset.rules().iter().filter(|r| r.emits).collect();
             print_list(&rows, format)?;
             report_skipped(&loaded.skipped);
-            Ok(if loaded.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if loaded.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
-        RulesCommand::Check { dir, format, placeholders } => {
+        RulesCommand::Check {
+            dir,
+            format,
+            placeholders,
+        } => {
             if !dir.is_dir() {
                 anyhow::bail!("{}: not a folder of rules", dir.display());
             }
-            let builder = RulesetBuilder::default().placeholders(placeholders.parse()?).with_dir(&dir);
+            let builder = RulesetBuilder::default()
+                .placeholders(placeholders.parse()?)
+                .with_dir(&dir);
             let loaded = match builder.build() {
                 Ok(l) => l,
                 Err(errors) => return Ok(print_errors(&errors)),
@@ -96,7 +113,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             report_skipped(&loaded.skipped);
             let clean = tests.failures.is_empty() && loaded.skipped.is_empty();
-            Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
     }
 }
@@ -105,7 +126,10 @@ fn print_errors(errors: &[rules::LoadError]) -> ExitCode {
     for e in errors {
         eprintln!("error: {e}");
     }
-    eprintln!("{} rule error(s); nothing was run. Fix or remove the rules named above.", errors.len());
+    eprintln!(
+        "{} rule error(s); nothing was run. Fix or remove the rules named above.",
+        errors.len()
+    );
     ExitCode::from(2)
 }
 
@@ -198,7 +222,11 @@ struct CheckRow<'a> {
     tests: usize,
 }
 
-fn print_check(rules: &[RuleInfo], tests: &rules::TestReport, format: Format) -> anyhow::Result<()> {
+fn print_check(
+    rules: &[RuleInfo],
+    tests: &rules::TestReport,
+    format: Format,
+) -> anyhow::Result<()> {
     let out = io::stdout();
     let mut out = out.lock();
     let rows: Vec<CheckRow> = rules
@@ -223,7 +251,10 @@ fn print_check(rules: &[RuleInfo], tests: &rules::TestReport, format: Format) ->
             }
         }
         Format::Csv => {
-            writeln!(out, "rule_id,file,kind,emits,fields,modifiers,keywords,tests")?;
+            writeln!(
+                out,
+                "rule_id,file,kind,emits,fields,modifiers,keywords,tests"
+            )?;
             let mut w = csv::Writer::from_writer(out);
             for r in &rows {
                 w.write_record([
@@ -241,9 +272,21 @@ fn print_check(rules: &[RuleInfo], tests: &rules::TestReport, format: Format) ->
         }
         Format::Table => {
             for r in &rows {
-                let role = if r.emits { "" } else { " (base rule, no findings of its own)" };
+                let role = if r.emits {
+                    ""
+                } else {
+                    " (base rule, no findings of its own)"
+                };
                 writeln!(out, "{}  [{}]{}  {}", r.rule_id, r.kind, role, r.file)?;
-                writeln!(out, "  fields:    {}", if r.fields.is_empty() { "-".into() } else { r.fields.join(", ") })?;
+                writeln!(
+                    out,
+                    "  fields:    {}",
+                    if r.fields.is_empty() {
+                        "-".into()
+                    } else {
+                        r.fields.join(", ")
+                    }
+                )?;
                 if !r.modifiers.is_empty() {
                     writeln!(out, "  modifiers: {}", r.modifiers.join(", "))?;
                 }
@@ -266,7 +309,11 @@ fn print_check(rules: &[RuleInfo], tests: &rules::TestReport, format: Format) ->
     Ok(())
 }
 
-fn write_table<const N: usize>(out: &mut impl Write, header: [&str; N], rows: &[[String; N]]) -> io::Result<()> {
+fn write_table<const N: usize>(
+    out: &mut impl Write,
+    header: [&str; N],
+    rows: &[[String; N]],
+) -> io::Result<()> {
     let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
