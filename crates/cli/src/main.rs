@@ -29,8 +29,10 @@ enum Command {
     /// Fingerprint SSH key files (OpenSSH and EC2 forms) and match them to EC2 key pairs.
     Keys(cmd::keys::Args),
     /// Collect a live account snapshot through the AWS SDK into a folder of aws CLI JSON.
+    #[cfg(feature = "aws")]
     Collect(cmd::collect::Args),
     /// Print the least-privilege read-only IAM policy that `collect` needs.
+    #[cfg(feature = "aws")]
     IamPolicy(cmd::collect::PolicyArgs),
     /// Audit a host's sshd, authorized_keys and sudoers (live or a mounted volume); read its auth logs.
     Host(cmd::host::Args),
@@ -46,7 +48,9 @@ fn main() -> ExitCode {
         Command::Events(args) => cmd::events::run(args),
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Keys(args) => cmd::keys::run(args),
+        #[cfg(feature = "aws")]
         Command::Collect(args) => cmd::collect::run(args),
+        #[cfg(feature = "aws")]
         Command::IamPolicy(args) => cmd::collect::run_policy(args),
         Command::Host(args) => cmd::host::run(args),
         Command::Rules(args) => cmd::rules::run(args),

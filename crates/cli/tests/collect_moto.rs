@@ -1,5 +1,6 @@
 //! `trailhound collect` against a real moto server on loopback, checked against the real aws CLI's
 //! own output for the same calls. Needs the Python test bed (scripts/testbed.sh).
+#![cfg(feature = "aws")]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -91,43 +91,346 @@ pub fn short_principal(arn: &str) -> &str {
     }
 }
 
+/// Fields of the typed record a rule's detection can be gated on without parsing the record.
+const GATE_FIELDS: &[&str] = &[
+    "eventName",
+    "eventSource",
+    "userIdentity.type",
+    "eventType",
+    "errorCode",
+    "awsRegion",
+    "recipientAccountId",
+    "sourceIPAddress",
+    "userAgent",
+];
+
+fn gate_value<'r>(rec: &'r trail::Record<'_>, field: &str) -> Option<&'r str> {
+    match field {
+        "eventName" => rec.event_name.as_deref(),
+        "eventSource" => rec.event_source.as_deref(),
+        "userIdentity.type" => rec.user_identity.as_ref().and_then(|u| u.kind.as_deref()),
+        "eventType" => rec.event_type.as_deref(),
+        "errorCode" => rec.error_code.as_deref(),
+        "awsRegion" => rec.aws_region.as_deref(),
+        "recipientAccountId" => rec.recipient_account_id.as_deref(),
+        "sourceIPAddress" => rec.source_ip_address.as_deref(),
+        "userAgent" => rec.user_agent.as_deref(),
+        _ => None,
+    }
+}
+
+/// The string fields of the typed record, by Sigma field path: a rule that reads only these can
+/// be judged on a small object built from the typed record, exactly as on the whole record.
+const LIGHT_FIELDS: &[&str] = &[
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "eventID",
+    "eventType",
+    "recipientAccountId",
+    "vpcEndpointId",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.principalId",
+    "userIdentity.accessKeyId",
+    "userIdentity.userName",
+    "userIdentity.invokedBy",
+    "userIdentity.sessionContext.sessionIssuer.type",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+    "userIdentity.sessionContext.sessionIssuer.accountId",
+    "userIdentity.sessionContext.sessionIssuer.principalId",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+];
+
+/// The typed record as a small JSON object holding the `wanted` [`LIGHT_FIELDS`] it has.
+fn light_value(rec: &trail::Record<'_>, wanted: &std::collections::BTreeSet<String>) -> Value {
+    use serde_json::Map;
+    let put_at = |m: &mut Map<String, Value>, path: &str, k: &str, v: Option<&str>| {
+        if let Some(v) = v
+            && wanted.contains(path)
+        {
+            m.insert(k.to_string(), Value::from(v));
+        }
+    };
+    let put = |m: &mut Map<String, Value>, k: &str, v: Option<&str>| put_at(m, k, k, v);
+    let mut m = Map::new();
+    put(&mut m, "eventVersion", rec.event_version.as_deref());
+    put(&mut m, "eventTime", rec.event_time.as_deref());
+    put(&mut m, "eventSource", rec.event_source.as_deref());
+    put(&mut m, "eventName", rec.event_name.as_deref());
+    put(&mut m, "awsRegion", rec.aws_region.as_deref());
+    put(&mut m, "sourceIPAddress", rec.source_ip_address.as_deref());
+    put(&mut m, "userAgent", rec.user_agent.as_deref());
+    put(&mut m, "errorCode", rec.error_code.as_deref());
+    put(&mut m, "errorMessage", rec.error_message.as_deref());
+    put(&mut m, "eventID", rec.event_id.as_deref());
+    put(&mut m, "eventType", rec.event_type.as_deref());
+    put(
+        &mut m,
+        "recipientAccountId",
+        rec.recipient_account_id.as_deref(),
+    );
+    put(&mut m, "vpcEndpointId", rec.vpc_endpoint_id.as_deref());
+    if let Some(u) = &rec.user_identity {
+        let mut id = Map::new();
+        put_at(&mut id, "userIdentity.type", "type", u.kind.as_deref());
+        put_at(&mut id, "userIdentity.arn", "arn", u.arn.as_deref());
+        put_at(
+            &mut id,
+            "userIdentity.accountId",
+            "accountId",
+            u.account_id.as_deref(),
+        );
+        put_at(
+            &mut id,
+            "userIdentity.principalId",
+            "principalId",
+            u.principal_id.as_deref(),
+        );
+        put_at(
+            &mut id,
+            "userIdentity.accessKeyId",
+            "accessKeyId",
+            u.access_key_id.as_deref(),
+        );
+        put_at(
+            &mut id,
+            "userIdentity.userName",
+            "userName",
+            u.user_name.as_deref(),
+        );
+        put_at(
+            &mut id,
+            "userIdentity.invokedBy",
+            "invokedBy",
+            u.invoked_by.as_deref(),
+        );
+        if let Some(issuer) = u
+            .session_context
+            .as_ref()
+            .and_then(|c| c.session_issuer.as_ref())
+        {
+            let mut i = Map::new();
+            put_at(
+                &mut i,
+                "userIdentity.sessionContext.sessionIssuer.type",
+                "type",
+                issuer.kind.as_deref(),
+            );
+            put_at(
+                &mut i,
+                "userIdentity.sessionContext.sessionIssuer.arn",
+                "arn",
+                issuer.arn.as_deref(),
+            );
+            put_at(
+                &mut i,
+                "userIdentity.sessionContext.sessionIssuer.accountId",
+                "accountId",
+                issuer.account_id.as_deref(),
+            );
+            put_at(
+                &mut i,
+                "userIdentity.sessionContext.sessionIssuer.principalId",
+                "principalId",
+                issuer.principal_id.as_deref(),
+            );
+            put_at(
+                &mut i,
+                "userIdentity.sessionContext.sessionIssuer.userName",
+                "userName",
+                issuer.user_name.as_deref(),
+            );
+            let mut ctx = Map::new();
+            ctx.insert("sessionIssuer".into(), Value::Object(i));
+            id.insert("sessionContext".into(), Value::Object(ctx));
+        }
+        m.insert("userIdentity".into(), Value::Object(id));
+    }
+    Value::Object(m)
+}
+
+/// What to do with a record before any JSON tree is built for it.
+enum Gate {
+    /// No rule can match.
+    Skip,
+    /// Only rules that read typed fields can match: judge them on the light object.
+    Light,
+    /// Parse the whole record.
+    Full,
+}
+
+/// Decides from the typed record alone how much of it the rules need. A detection that reads only
+/// typed fields is judged on a small object built from them. Any other detection is gated on the
+/// typed field whose pinned literal set (every match needs one of them) is smallest; one with no
+/// such field opens the gate for every record. Comparisons are case-folded, a superset of what the
+/// rules accept: never a miss.
+struct Prefilter {
+    /// A detection that needs the whole record has no gate.
+    open: bool,
+    /// A detection on typed fields only has no gate.
+    light_open: bool,
+    /// Per gate field: the values that call for the whole record, and those that call for the
+    /// light object.
+    gates: Vec<(&'static str, std::collections::HashSet<String>)>,
+    light_gates: Vec<(&'static str, std::collections::HashSet<String>)>,
+    /// The fields the light detections read.
+    light_fields: std::collections::BTreeSet<String>,
+}
+
+fn gate_passes(
+    gates: &[(&'static str, std::collections::HashSet<String>)],
+    rec: &trail::Record<'_>,
+) -> bool {
+    gates.iter().any(|(field, set)| {
+        gate_value(rec, field).is_some_and(|v| set.contains(v) || set.contains(&v.to_lowercase()))
+    })
+}
+
+impl Prefilter {
+    fn new(ruleset: &Ruleset) -> Prefilter {
+        let empty = || -> Vec<(&'static str, std::collections::HashSet<String>)> {
+            GATE_FIELDS
+                .iter()
+                .map(|f| (*f, Default::default()))
+                .collect()
+        };
+        let (mut gates, mut light_gates) = (empty(), empty());
+        let (mut open, mut light_open) = (false, false);
+        let mut light_fields = std::collections::BTreeSet::new();
+        for (i, rule) in ruleset.rules().iter().enumerate() {
+            let Some(expr) = ruleset.detection(i) else {
+                continue;
+            };
+            let needs = &rule.needs;
+            let light = !needs.keywords
+                && !needs.modifiers.contains("fieldref")
+                && needs
+                    .fields
+                    .iter()
+                    .all(|f| LIGHT_FIELDS.contains(&f.as_str()));
+            if light {
+                light_fields.extend(needs.fields.iter().cloned());
+            }
+            let best = GATE_FIELDS
+                .iter()
+                .enumerate()
+                .filter_map(|(gi, f)| expr.pinned(f).map(|v| (gi, v)))
+                .min_by_key(|(_, v)| v.len());
+            let (table, no_gate) = if light {
+                (&mut light_gates, &mut light_open)
+            } else {
+                (&mut gates, &mut open)
+            };
+            match best {
+                Some((gi, values)) => table[gi].1.extend(values),
+                None => *no_gate = true,
+            }
+        }
+        // The light object also carries the gate fields, so a gated rule judged on it fails
+        // exactly where it fails on the whole record.
+        light_fields.extend(GATE_FIELDS.iter().map(|f| f.to_string()));
+        gates.retain(|(_, set)| !set.is_empty());
+        light_gates.retain(|(_, set)| !set.is_empty());
+        Prefilter {
+            open,
+            light_open,
+            gates,
+            light_gates,
+            light_fields,
+        }
+    }
+
+    fn gate(&self, rec: &trail::Record<'_>) -> Gate {
+        if self.open || gate_passes(&self.gates, rec) {
+            Gate::Full
+        } else if self.light_open || gate_passes(&self.light_gates, rec) {
+            Gate::Light
+        } else {
+            Gate::Skip
+        }
+    }
+}
+
 /// Runs the ruleset over the sources.
 pub fn detect(
     sources: &[Source],
     ruleset: &Ruleset,
     opts: &DetectOptions<'_>,
 ) -> io::Result<Detection> {
+    let rules = ruleset.rules();
+    // Rules whose matches feed a correlation: only those events need time order.
+    let mut feeds_correlation = vec![false; rules.len()];
+    for c in ruleset.correlations() {
+        for &r in &c.rules {
+            feeds_correlation[r] = true;
+        }
+    }
+    let prefilter = Prefilter::new(ruleset);
     let mut sorter = ExternalSorter::new(opts.sort_memory);
     let mut spill_error = None;
+    let mut findings: Vec<Finding> = Vec::new();
     let report = trail::scan(
         sources,
         &opts.scan,
         |rec, raw, time| {
-            if !ruleset.may_match(rec.event_source.as_deref(), rec.event_name.as_deref()) {
-                return None;
-            }
+            let light = match prefilter.gate(rec) {
+                Gate::Skip => return None,
+                Gate::Light => {
+                    // Rules gated on other fields cannot match here: their pinned field fails.
+                    let hits = ruleset.matches(&light_value(rec, &prefilter.light_fields));
+                    if hits.is_empty() {
+                        return None;
+                    }
+                    Some(hits)
+                }
+                Gate::Full => None,
+            };
             let value: Value = serde_json::from_str(raw.get()).ok()?;
-            let hits = ruleset.matches(&value);
+            let hits = match light {
+                Some(hits) => hits,
+                None => ruleset.matches(&value),
+            };
             if hits.is_empty() {
                 return None;
             }
-            // Payload: the rule indexes, a newline, then the record on one line.
-            let mut payload: Vec<u8> = hits
+            // Single-event findings are built here, on every core; only events that feed a
+            // correlation are kept, in time order, for the correlator.
+            let info = EventInfo::from(&value);
+            let singles: Vec<Finding> = hits
                 .iter()
-                .map(|h| h.rule.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-                .into_bytes();
-            payload.push(b'\n');
-            payload.extend(trail::record::compact_json(raw.get()).into_bytes());
-            let key = SortKey {
-                time_ns: time.as_nanosecond(),
-                event_id: rec.event_id.as_deref().unwrap_or_default().to_string(),
-            };
-            Some((key, payload))
+                .filter(|h| rules[h.rule].emits)
+                .map(|h| single(&rules[h.rule], &info))
+                .collect();
+            let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
+                // Payload: the rule indexes, a newline, then the record on one line.
+                let mut payload: Vec<u8> = hits
+                    .iter()
+                    .map(|h| h.rule.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into_bytes();
+                payload.push(b'\n');
+                payload.extend(trail::record::compact_json(raw.get()).into_bytes());
+                let key = SortKey {
+                    time_ns: time.as_nanosecond(),
+                    event_id: rec.event_id.as_deref().unwrap_or_default().to_string(),
+                };
+                (key, payload)
+            });
+            Some((singles, ordered))
         },
-        |(key, payload)| {
-            if spill_error.is_none()
+        |(singles, ordered)| {
+            findings.extend(singles);
+            if let Some((key, payload)) = ordered
+                && spill_error.is_none()
                 && let Err(e) = sorter.push(key, payload)
             {
                 spill_error = Some(e);
@@ -138,7 +441,6 @@ pub fn detect(
         return Err(e);
     }
 
-    let rules = ruleset.rules();
     // How long an event can still be part of a correlation: beyond that its summary is dropped.
     let horizon_ms = ruleset
         .correlations()
@@ -149,7 +451,6 @@ pub fn detect(
     let mut correlator = rules::Correlator::new(ruleset);
     let mut infos: HashMap<String, EventInfo> = HashMap::new();
     let mut order: VecDeque<(i64, String)> = VecDeque::new();
-    let mut findings = Vec::new();
     sorter.finish(|_, payload| {
         let split = payload
             .iter()
@@ -166,14 +467,8 @@ pub fn detect(
             return Ok(());
         };
         let info = EventInfo::from(&value);
-        for hit in &hits {
-            let rule = &rules[hit.rule];
-            if rule.emits {
-                findings.push(single(rule, &info));
-            }
-        }
         let fired = correlator.feed(&value, &hits);
-        if !ruleset.correlations().is_empty() {
+        {
             if let Some(h) = horizon_ms {
                 while order.front().is_some_and(|(t, _)| *t < info.time_ms - h) {
                     if let Some((_, id)) = order.pop_front() {

@@ -7,8 +7,14 @@ use detect::{DetectOptions, detect};
 use trail::ScanOptions;
 
 fn shared(rel: &str) -> std::path::PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel);
-    assert!(p.exists(), "the shared corpus is expected at {}", p.display());
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "the shared corpus is expected at {}",
+        p.display()
+    );
     p
 }
 
@@ -20,13 +26,30 @@ fn sigmahq_rules_over_the_public_corpus() {
         .build()
         .expect("the SigmaHQ rules compile");
     let found = trail::discover(&[shared("corpus/cloudtrail").to_str().unwrap()]);
-    let opts = DetectOptions { scan: ScanOptions::default(), sort_memory: 1 << 20, enricher: None };
+    let opts = DetectOptions {
+        scan: ScanOptions::default(),
+        sort_memory: 1 << 20,
+        enricher: None,
+    };
     let detection = detect(&found.sources, &loaded.ruleset, &opts).unwrap();
-    assert!(!detection.report.skipped_anything(), "{:?}", detection.report.problems);
+    assert!(
+        !detection.report.skipped_anything(),
+        "{:?}",
+        detection.report.problems
+    );
     let lines: Vec<String> = detection
         .findings
         .iter()
-        .map(|f| format!("{} {} {:?} {} {}", f.severity, f.rule_id, f.outcome, f.event_time, f.event_ids.join(",")))
+        .map(|f| {
+            format!(
+                "{} {} {:?} {} {}",
+                f.severity,
+                f.rule_id,
+                f.outcome,
+                f.event_time,
+                f.event_ids.join(",")
+            )
+        })
         .collect();
     // Every finding names events that exist, and each id is unique.
     let mut ids: Vec<&str> = detection.findings.iter().map(|f| f.id.as_str()).collect();
@@ -34,4 +57,57 @@ fn sigmahq_rules_over_the_public_corpus() {
     ids.dedup();
     assert_eq!(ids.len(), detection.findings.len());
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+/// The prefilter (typed-field gates, the light object) never changes what fires: every
+/// single-event finding equals a plain evaluation of every rule on every fully parsed record.
+#[test]
+fn prefilter_is_exact_against_plain_evaluation() {
+    let loaded = rules::RulesetBuilder::default()
+        .with_builtin()
+        .with_dir(&shared("corpus/sigma/rules"))
+        .build()
+        .expect("rules compile");
+    let rs = &loaded.ruleset;
+    let found = trail::discover(&[shared("corpus/cloudtrail").to_str().unwrap()]);
+    let opts = DetectOptions {
+        scan: ScanOptions::default(),
+        sort_memory: 1 << 20,
+        enricher: None,
+    };
+    let detection = detect(&found.sources, rs, &opts).unwrap();
+    let mut fast: Vec<(String, String)> = detection
+        .findings
+        .iter()
+        .filter(|f| {
+            f.event_ids.len() == 1
+                && rs
+                    .rules()
+                    .iter()
+                    .any(|r| r.rule_id == f.rule_id && r.kind == rules::RuleKind::Detection)
+        })
+        .map(|f| (f.rule_id.clone(), f.event_ids[0].clone()))
+        .collect();
+    let mut plain = Vec::new();
+    let report = trail::scan(
+        &found.sources,
+        &ScanOptions::default(),
+        |_, raw, _| {
+            let v: serde_json::Value = serde_json::from_str(raw.get()).unwrap();
+            let id = v["eventID"].as_str().unwrap_or_default().to_string();
+            Some(
+                rs.matches(&v)
+                    .into_iter()
+                    .filter(|h| rs.rules()[h.rule].emits)
+                    .map(|h| (rs.rules()[h.rule].rule_id.clone(), id.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        },
+        |hits| plain.extend(hits),
+    );
+    assert!(!report.skipped_anything());
+    fast.sort();
+    plain.sort();
+    assert!(!plain.is_empty());
+    assert_eq!(fast, plain);
 }

@@ -1,4 +1,5 @@
 //! One module per command.
+#[cfg(feature = "aws")]
 pub mod collect;
 pub mod completions;
 pub mod detect;
