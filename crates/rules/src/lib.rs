@@ -143,6 +143,19 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     pattern::fold(s)
 }
 
+/// Looks `key` up case-insensitively without allocating for short ASCII keys (event names).
+fn get_folded<'m>(map: &'m HashMap<String, Vec<usize>>, key: &str) -> Option<&'m Vec<usize>> {
+    let mut buf = [0u8; 96];
+    if key.len() <= buf.len() && key.is_ascii() {
+        let buf = &mut buf[..key.len()];
+        buf.copy_from_slice(key.as_bytes());
+        buf.make_ascii_lowercase();
+        map.get(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
+    } else {
+        map.get(lower(key).as_ref())
+    }
+}
+
 impl Ruleset {
     pub(crate) fn index(&mut self) {
         self.feeds = vec![Vec::new(); self.rules.len()];
@@ -191,8 +204,8 @@ impl Ruleset {
     /// need not build a `Value` for it.
     pub fn may_match(&self, event_source: Option<&str>, event_name: Option<&str>) -> bool {
         !self.always.is_empty()
-            || event_name.is_some_and(|n| self.by_name.contains_key(lower(n).as_ref()))
-            || event_source.is_some_and(|s| self.by_source.contains_key(lower(s).as_ref()))
+            || event_name.is_some_and(|n| get_folded(&self.by_name, n).is_some())
+            || event_source.is_some_and(|s| get_folded(&self.by_source, s).is_some())
     }
 
     /// The single-event rules matching `event`, in rule order.
