@@ -152,6 +152,34 @@ fn compile_map(map: &Map<String, Value>, ctx: &mut Ctx) -> Result<Expr, String> 
     Ok(and(parts))
 }
 
+/// Every value modifier the engine accepts (`docs/engine.md` must describe each).
+pub const MODIFIERS: &[&str] = &[
+    "contains",
+    "startswith",
+    "endswith",
+    "all",
+    "cased",
+    "re",
+    "i",
+    "m",
+    "s",
+    "cidr",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "exists",
+    "fieldref",
+    "base64",
+    "base64offset",
+    "utf16le",
+    "wide",
+    "utf16be",
+    "utf16",
+    "windash",
+    "expand",
+];
+
 #[derive(Default)]
 struct Mods {
     kind: Option<RefMode>,

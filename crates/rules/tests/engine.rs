@@ -474,3 +474,29 @@ fn rule_tests_harness_reports_failures_by_rule_and_test() {
         report.failures
     );
 }
+
+#[test]
+fn docs_describe_every_modifier() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/engine.md"))
+        .expect("docs/engine.md");
+    for m in rules::compile::MODIFIERS {
+        let shown = [format!("`{m}`"), format!("|{m}"), format!("`{m}` flags")];
+        assert!(
+            shown.iter().any(|s| doc.contains(s.as_str()))
+                || (m.len() == 1 && doc.contains("`i`, `m`, `s`")),
+            "docs/engine.md does not describe modifier `{m}`"
+        );
+    }
+    for t in [
+        "event_count",
+        "value_count",
+        "temporal",
+        "temporal_ordered",
+        "first_seen",
+    ] {
+        assert!(
+            doc.contains(&format!("`{t}`")),
+            "docs/engine.md does not describe correlation `{t}`"
+        );
+    }
+}
