@@ -26,29 +26,29 @@ impl FieldPath {
     }
 
     /// Every value the path reaches: arrays along the way (and at the end) are traversed, so
-    /// any element may match. `None` when the path reaches nothing.
+    /// any element may match; an array at the end is also offered whole (for its JSON text).
     pub fn resolve<'v>(&self, event: &'v Value, out: &mut Vec<&'v Value>) {
-        fn walk<'v>(v: &'v Value, segs: &[String], out: &mut Vec<&'v Value>) {
+        self.any(event, &mut |v| {
+            out.push(v);
+            false
+        });
+    }
+
+    /// True when `f` holds for any value the path reaches (stops at the first; no allocation).
+    pub fn any<'v>(&self, event: &'v Value, f: &mut dyn FnMut(&'v Value) -> bool) -> bool {
+        fn walk<'v>(v: &'v Value, segs: &[String], f: &mut dyn FnMut(&'v Value) -> bool) -> bool {
             match v {
                 Value::Array(items) => {
-                    // An array at the end is offered whole (for its JSON text) and by element.
-                    if segs.is_empty() {
-                        out.push(v);
-                    }
-                    for item in items {
-                        walk(item, segs, out);
-                    }
+                    (segs.is_empty() && f(v)) || items.iter().any(|item| walk(item, segs, f))
                 }
-                _ if segs.is_empty() => out.push(v),
-                Value::Object(map) => {
-                    if let Some(next) = map.get(&segs[0]) {
-                        walk(next, &segs[1..], out);
-                    }
-                }
-                _ => {}
+                _ if segs.is_empty() => f(v),
+                Value::Object(map) => map
+                    .get(&segs[0])
+                    .is_some_and(|next| walk(next, &segs[1..], f)),
+                _ => false,
             }
         }
-        walk(event, &self.segments, out);
+        walk(event, &self.segments, f)
     }
 }
 
@@ -191,13 +191,13 @@ impl Pred {
                 let mine = if *cased {
                     mine
                 } else {
-                    std::borrow::Cow::Owned(mine.to_lowercase())
+                    std::borrow::Cow::Owned(fold(&mine).into_owned())
                 };
                 others.iter().filter_map(|o| text_of(o)).any(|o| {
                     let o = if *cased {
                         o
                     } else {
-                        std::borrow::Cow::Owned(o.to_lowercase())
+                        std::borrow::Cow::Owned(fold(&o).into_owned())
                     };
                     match mode {
                         RefMode::Equal => mine == o,
@@ -219,15 +219,13 @@ impl Expr {
             Expr::Or(xs) => xs.iter().any(|x| x.eval(event)),
             Expr::Not(x) => !x.eval(event),
             Expr::Const(b) => *b,
-            Expr::Field { path, pred } => {
-                let mut found = Vec::new();
-                path.resolve(event, &mut found);
-                match pred {
-                    Pred::Null => found.is_empty() || found.iter().any(|v| v.is_null()),
-                    Pred::Exists(want) => found.is_empty() != *want,
-                    _ => found.iter().any(|v| pred.match_value(v, event)),
+            Expr::Field { path, pred } => match pred {
+                Pred::Null => {
+                    !path.any(event, &mut |_| true) || path.any(event, &mut |v| v.is_null())
                 }
-            }
+                Pred::Exists(want) => path.any(event, &mut |_| true) == *want,
+                _ => path.any(event, &mut |v| pred.match_value(v, event)),
+            },
             Expr::Keyword(pred) => any_scalar(event, &|v| pred.match_value(v, event)),
         }
     }
@@ -240,8 +238,10 @@ impl Expr {
                 Pred::Str {
                     pat: StrPat::Exact(l),
                     ..
-                } => Some(vec![l.to_lowercase()]),
-                Pred::StrSet { set, .. } => Some(set.iter().map(|s| s.to_lowercase()).collect()),
+                } => Some(vec![fold(l).into_owned()]),
+                Pred::StrSet { set, .. } => {
+                    Some(set.iter().map(|s| fold(s).into_owned()).collect())
+                }
                 _ => None,
             },
             Expr::And(xs) => xs

@@ -56,7 +56,7 @@ impl StrPat {
             if cased {
                 c.to_string()
             } else {
-                c.to_lowercase().collect()
+                fold_char(c).collect()
             }
         };
         let lit = |ts: &[Tok]| -> Option<String> {
@@ -152,10 +152,17 @@ pub fn glob_match(p: &[Tok], s: &str) -> bool {
     p[pi..].iter().all(|t| *t == Tok::Star)
 }
 
-/// Lowercases only when needed.
+/// One character, case-folded: lowercase, with the Greek final sigma folded to sigma (so `Σ`,
+/// `σ` and `ς` are one letter, as in Unicode simple case folding).
+pub fn fold_char(c: char) -> impl Iterator<Item = char> {
+    c.to_lowercase().map(|l| if l == 'ς' { 'σ' } else { l })
+}
+
+/// Case-folds char by char (no context rules, so a pattern folded in pieces and a value
+/// folded whole agree); borrows when nothing changes.
 pub fn fold(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(|c| c.is_uppercase()) {
-        std::borrow::Cow::Owned(s.to_lowercase())
+    if s.chars().any(|c| c.is_uppercase() || c == 'ς') {
+        std::borrow::Cow::Owned(s.chars().flat_map(fold_char).collect())
     } else {
         std::borrow::Cow::Borrowed(s)
     }

@@ -500,3 +500,11 @@ fn docs_describe_every_modifier() {
         );
     }
 }
+
+#[test]
+fn unicode_case_folding_is_consistent() {
+    let d = "sel:\n  a|contains: 'ΟΔΟΣ'\ncondition: sel";
+    assert!(hits(d, json!({"a": "η οδος"})));
+    assert!(hits(d, json!({"a": "Η ΟΔΟΣ"})));
+    assert!(!hits(d, json!({"a": "η οδο"})));
+}
