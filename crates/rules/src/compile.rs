@@ -12,8 +12,11 @@ use crate::pattern::{StrPat, Tok, literal, parse_sigma};
 /// What a rule uses, collected while compiling (shown by `rules check`).
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Needs {
+    /// Every field path the rule reads: selection fields, `fieldref` targets, and for a
+    /// correlation also its base rules' fields, group-by fields and `condition.field`.
     pub fields: BTreeSet<String>,
     pub modifiers: BTreeSet<String>,
+    /// Keyword search: the rule reads every value of the record.
     pub keywords: bool,
 }
 
@@ -284,7 +287,7 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-fn value_preds(m: &Mods, value: &Value, keyword: bool, ctx: &Ctx) -> Result<Vec<Pred>, String> {
+fn value_preds(m: &Mods, value: &Value, keyword: bool, ctx: &mut Ctx) -> Result<Vec<Pred>, String> {
     if value.is_null() {
         if m.kind.is_some()
             || m.re
@@ -340,6 +343,8 @@ fn value_preds(m: &Mods, value: &Value, keyword: bool, ctx: &Ctx) -> Result<Vec<
         return Ok(vec![Pred::Cidr(vec![net.trunc()])]);
     }
     if m.fieldref {
+        // The referenced field is read too: callers that build partial records need it.
+        ctx.needs.fields.insert(text.clone());
         return Ok(vec![Pred::FieldRef {
             other: FieldPath::new(&text),
             mode: m.kind.unwrap_or(RefMode::Equal),

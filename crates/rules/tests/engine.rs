@@ -508,3 +508,31 @@ fn unicode_case_folding_is_consistent() {
     assert!(hits(d, json!({"a": "Η ΟΔΟΣ"})));
     assert!(!hits(d, json!({"a": "η οδο"})));
 }
+
+#[test]
+fn needs_list_every_field_read_including_fieldref_targets() {
+    let rs = build_with(
+        "sel:\n  eventName: X\n  userIdentity.arn|fieldref: requestParameters.userName\ncondition: sel",
+        HashMap::new(),
+    )
+    .expect("compiles");
+    let needs = &rs.rules()[0].needs;
+    let fields: Vec<&str> = needs.fields.iter().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        [
+            "eventName",
+            "requestParameters.userName",
+            "userIdentity.arn"
+        ]
+    );
+    assert_eq!(
+        needs
+            .modifiers
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["fieldref"]
+    );
+    assert!(!needs.keywords);
+}
