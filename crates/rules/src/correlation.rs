@@ -78,7 +78,8 @@ pub struct GroupField {
     pub per_rule: HashMap<usize, FieldPath>,
 }
 
-/// A compiled correlation. `rules` are indexes of the base detections in [`Ruleset::rules`].
+/// A compiled correlation. `rules` are indexes in [`Ruleset::rules`] of its base detections
+/// or of other correlations (chaining).
 #[derive(Clone, Debug)]
 pub struct Correlation {
     pub rule: usize,
@@ -131,8 +132,9 @@ pub struct Correlated {
 #[derive(Clone, Debug)]
 struct Ev {
     t: i64,
-    id: String,
-    /// Bit `i` set when the event matched base rule `rules[i]`.
+    /// One id for a record; all of them for a chained correlation's result.
+    ids: Vec<String>,
+    /// Bit `i` set when the input matched `rules[i]`.
     mask: u64,
     value: Option<String>,
 }
@@ -145,6 +147,8 @@ struct Group {
 }
 
 /// Streams matched events through every correlation. Feed events in `eventTime` order.
+/// Correlations may feed other correlations (chaining); only rules that emit findings are
+/// returned.
 pub struct Correlator<'r> {
     rs: &'r Ruleset,
     groups: Vec<HashMap<Vec<String>, Group>>,
@@ -173,6 +177,14 @@ fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// Adds bit `pos` for correlation `ci` to the list.
+fn touch(touched: &mut Vec<(usize, u64)>, ci: usize, pos: usize) {
+    match touched.iter_mut().find(|(c, _)| *c == ci) {
+        Some((_, mask)) => *mask |= 1 << pos,
+        None => touched.push((ci, 1 << pos)),
+    }
+}
+
 impl<'r> Correlator<'r> {
     pub fn new(rs: &'r Ruleset) -> Correlator<'r> {
         let n = rs.correlations.len();
@@ -186,19 +198,14 @@ impl<'r> Correlator<'r> {
 
     /// Offers one event and the single-event rules it matched; returns what fired.
     pub fn feed(&mut self, event: &Value, matches: &[RuleMatch]) -> Vec<Correlated> {
-        let mut fired = Vec::new();
-        // correlation index -> bitmask of base rules this event matched
         let mut touched: Vec<(usize, u64)> = Vec::new();
         for m in matches {
             for &(ci, pos) in &self.rs.feeds[m.rule] {
-                match touched.iter_mut().find(|(c, _)| *c == ci) {
-                    Some((_, mask)) => *mask |= 1 << pos,
-                    None => touched.push((ci, 1 << pos)),
-                }
+                touch(&mut touched, ci, pos);
             }
         }
         if touched.is_empty() {
-            return fired;
+            return Vec::new();
         }
         let Some(t) = event
             .get("eventTime")
@@ -206,7 +213,7 @@ impl<'r> Correlator<'r> {
             .and_then(|s| s.parse::<Timestamp>().ok())
         else {
             self.events_without_time += 1;
-            return fired;
+            return Vec::new();
         };
         let t = t.as_millisecond();
         let id = event
@@ -214,10 +221,10 @@ impl<'r> Correlator<'r> {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        let mut fired = Vec::new();
         for (ci, mask) in touched {
             let corr = &self.rs.correlations[ci];
-            let first_pos = mask.trailing_zeros() as usize;
-            let base = corr.rules[first_pos];
+            let base = corr.rules[mask.trailing_zeros() as usize];
             let key: Vec<String> = corr
                 .group_by
                 .iter()
@@ -226,73 +233,26 @@ impl<'r> Correlator<'r> {
                         .unwrap_or_default()
                 })
                 .collect();
-            if corr.kind == CorrelationType::FirstSeen {
-                if self.seen[ci].insert(key.clone()) {
-                    fired.push(self.emit(
-                        ci,
-                        &key,
-                        vec![Ev {
-                            t,
-                            id: id.clone(),
-                            mask,
-                            value: None,
-                        }],
-                        1.0,
-                    ));
-                }
-                continue;
-            }
             let value = corr
                 .value_field
                 .as_ref()
                 .and_then(|f| first_value(f, event));
             let ev = Ev {
                 t,
-                id: id.clone(),
+                ids: vec![id.clone()],
                 mask,
                 value,
             };
-            let monotone = corr.condition.monotone();
-            let group = self.groups[ci].entry(key.clone()).or_default();
-            if monotone {
-                if let Some(span) = corr.timespan_ms {
-                    while group.events.front().is_some_and(|e| e.t < t - span) {
-                        group.events.pop_front();
-                    }
-                }
-                group.events.push_back(ev);
-                if let Some((events, metric)) = evaluate(corr, &group.events) {
-                    group.events.clear();
-                    fired.push(self.emit(ci, &key, events, metric));
-                }
-            } else {
-                // Upper bounds can only be judged once a window is over: tumbling windows.
-                let closed = match (group.window_start, corr.timespan_ms) {
-                    (Some(start), Some(span)) => t > start + span,
-                    _ => false,
-                };
-                let mut out = None;
-                if closed {
-                    let events: VecDeque<Ev> = std::mem::take(&mut group.events);
-                    out = evaluate(corr, &events);
-                    group.window_start = None;
-                }
-                if group.window_start.is_none() {
-                    group.window_start = Some(t);
-                }
-                group.events.push_back(ev);
-                if let Some((events, metric)) = out {
-                    fired.push(self.emit(ci, &key, events, metric));
-                }
-            }
+            fired.extend(self.ingest(ci, key, ev));
         }
-        fired
+        self.cascade(fired)
     }
 
-    /// Closes every open window (for conditions with upper bounds) at the end of the input.
+    /// Closes every open window (for conditions with upper bounds) at the end of the input,
+    /// upstream correlations first so their results still reach chained ones.
     pub fn finish(mut self) -> Vec<Correlated> {
-        let mut fired = Vec::new();
-        for ci in 0..self.groups.len() {
+        let mut out = Vec::new();
+        for &ci in &self.rs.correlation_order {
             let corr = &self.rs.correlations[ci];
             if corr.condition.monotone() || corr.kind == CorrelationType::FirstSeen {
                 continue;
@@ -300,23 +260,109 @@ impl<'r> Correlator<'r> {
             let mut groups: Vec<(Vec<String>, Group)> =
                 std::mem::take(&mut self.groups[ci]).into_iter().collect();
             groups.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut fired = Vec::new();
             for (key, group) in groups {
                 if let Some((events, metric)) = evaluate(corr, &group.events) {
                     fired.push(self.emit(ci, &key, events, metric));
                 }
             }
+            out.extend(self.cascade(fired));
         }
-        fired
+        out
+    }
+
+    /// Passes fired correlations on to the correlations that refer to them; returns every
+    /// result of a rule that emits findings.
+    fn cascade(&mut self, fired: Vec<Correlated>) -> Vec<Correlated> {
+        let mut queue: VecDeque<Correlated> = fired.into();
+        let mut out = Vec::new();
+        while let Some(c) = queue.pop_front() {
+            let mut touched = Vec::new();
+            for &(ci, pos) in &self.rs.feeds[c.rule] {
+                touch(&mut touched, ci, pos);
+            }
+            for (ci, mask) in touched {
+                let corr = &self.rs.correlations[ci];
+                // A chained result carries its own group tuple: read the group-by names (or
+                // their alias for this rule) from it.
+                let key: Vec<String> = corr
+                    .group_by
+                    .iter()
+                    .map(|g| {
+                        let field = g
+                            .per_rule
+                            .get(&c.rule)
+                            .map_or(g.name.as_str(), |p| p.text.as_str());
+                        c.group
+                            .iter()
+                            .find(|(n, _)| n == field || *n == g.name)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let ev = Ev {
+                    t: c.last_time.as_millisecond(),
+                    ids: c.event_ids.clone(),
+                    mask,
+                    value: None,
+                };
+                queue.extend(self.ingest(ci, key, ev));
+            }
+            if self.rs.rules[c.rule].emits {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn ingest(&mut self, ci: usize, key: Vec<String>, ev: Ev) -> Option<Correlated> {
+        let corr = &self.rs.correlations[ci];
+        if corr.kind == CorrelationType::FirstSeen {
+            return self.seen[ci]
+                .insert(key.clone())
+                .then(|| self.emit(ci, &key, vec![ev], 1.0));
+        }
+        let t = ev.t;
+        let group = self.groups[ci].entry(key.clone()).or_default();
+        if corr.condition.monotone() {
+            if let Some(span) = corr.timespan_ms {
+                while group.events.front().is_some_and(|e| e.t < t - span) {
+                    group.events.pop_front();
+                }
+            }
+            group.events.push_back(ev);
+            let (events, metric) = evaluate(corr, &group.events)?;
+            group.events.clear();
+            Some(self.emit(ci, &key, events, metric))
+        } else {
+            // Upper bounds can only be judged once a window is over: tumbling windows.
+            let closed = match (group.window_start, corr.timespan_ms) {
+                (Some(start), Some(span)) => t > start + span,
+                _ => false,
+            };
+            let mut out = None;
+            if closed {
+                let events: VecDeque<Ev> = std::mem::take(&mut group.events);
+                out = evaluate(corr, &events);
+                group.window_start = None;
+            }
+            if group.window_start.is_none() {
+                group.window_start = Some(t);
+            }
+            group.events.push_back(ev);
+            out.map(|(events, metric)| self.emit(ci, &key, events, metric))
+        }
     }
 
     fn emit(&self, ci: usize, key: &[String], events: Vec<Ev>, value: f64) -> Correlated {
         let corr = &self.rs.correlations[ci];
-        let mut ids: Vec<String> = Vec::with_capacity(events.len());
-        for e in &events {
-            if !ids.contains(&e.id) {
-                ids.push(e.id.clone());
-            }
-        }
+        let mut seen = HashSet::new();
+        let ids: Vec<String> = events
+            .iter()
+            .flat_map(|e| &e.ids)
+            .filter(|id| seen.insert(id.as_str()))
+            .cloned()
+            .collect();
         let first = events.iter().map(|e| e.t).min().unwrap_or(0);
         let last = events.iter().map(|e| e.t).max().unwrap_or(0);
         Correlated {

@@ -134,6 +134,8 @@ pub struct Ruleset {
     pub(crate) correlations: Vec<Correlation>,
     /// For each rule index: the `(correlation, position)` pairs it feeds.
     pub(crate) feeds: Vec<Vec<(usize, usize)>>,
+    /// Correlation indexes, upstream before downstream (for chaining).
+    pub(crate) correlation_order: Vec<usize>,
     by_name: HashMap<String, Vec<usize>>,
     by_source: HashMap<String, Vec<usize>>,
     always: Vec<usize>,

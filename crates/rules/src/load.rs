@@ -253,8 +253,12 @@ impl RulesetBuilder {
             let mut ok = true;
             for r in &p.refs {
                 match lookup.get(r) {
-                    Some(&i) if matches!(rs.rules[i].kind, RuleKind::Correlation { .. }) => {
-                        errors.push(err(&p.file, Some(&label), format!("refers to correlation `{r}`: chaining correlations is not supported")));
+                    Some(&i) if i == p.rule => {
+                        errors.push(err(
+                            &p.file,
+                            Some(&label),
+                            "a correlation cannot refer to itself",
+                        ));
                         ok = false;
                     }
                     Some(&i) => rules.push(i),
@@ -331,6 +335,17 @@ impl RulesetBuilder {
         for r in silenced {
             rs.rules[r].emits = false;
         }
+        match correlation_order(&rs) {
+            Ok(order) => rs.correlation_order = order,
+            Err(rule) => {
+                let r = &rs.rules[rule];
+                errors.push(err(
+                    &r.file,
+                    Some(&r.rule_id),
+                    "correlations refer to each other in a cycle",
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -340,6 +355,45 @@ impl RulesetBuilder {
             skipped,
         })
     }
+}
+
+/// Correlations upstream first; `Err(rule)` names a correlation on a cycle.
+fn correlation_order(rs: &Ruleset) -> Result<Vec<usize>, usize> {
+    let by_rule: HashMap<usize, usize> = rs
+        .correlations
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| (c.rule, ci))
+        .collect();
+    // 0 = unvisited, 1 = on the stack, 2 = done
+    let mut state = vec![0u8; rs.correlations.len()];
+    let mut order = Vec::new();
+    fn visit(
+        ci: usize,
+        rs: &Ruleset,
+        by_rule: &HashMap<usize, usize>,
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+    ) -> Result<(), usize> {
+        match state[ci] {
+            2 => return Ok(()),
+            1 => return Err(rs.correlations[ci].rule),
+            _ => {}
+        }
+        state[ci] = 1;
+        for r in &rs.correlations[ci].rules {
+            if let Some(&up) = by_rule.get(r) {
+                visit(up, rs, by_rule, state, order)?;
+            }
+        }
+        state[ci] = 2;
+        order.push(ci);
+        Ok(())
+    }
+    for ci in 0..rs.correlations.len() {
+        visit(ci, rs, &by_rule, &mut state, &mut order)?;
+    }
+    Ok(order)
 }
 
 fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {

@@ -346,3 +346,77 @@ fn old_count_and_near_syntax() {
     );
     assert!(found.is_empty());
 }
+
+#[test]
+fn correlations_chain() {
+    // The spec's example shape: many failures by one user, then a success by that user.
+    let text = "title: failed\nname: failed\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: ConsoleLogin, errorMessage: Failed authentication}\n  condition: sel\n---\ntitle: ok\nname: ok\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: ConsoleLogin, responseElements.ConsoleLogin: Success}\n  condition: sel\n---\ntitle: many failed\nname: many-failed\ncorrelation:\n  type: event_count\n  rules: [failed]\n  group-by: [userIdentity.arn]\n  timespan: 10m\n  condition: {gte: 3}\n---\ntitle: brute force then success\nname: brute-then-success\ncorrelation:\n  type: temporal_ordered\n  rules: [many-failed, ok]\n  group-by: [userIdentity.arn]\n  timespan: 30m\n";
+    let mut b = RulesetBuilder::default();
+    b.add_source("chain.yml", text);
+    let rs = b.build().unwrap_or_else(|e| panic!("{e:?}")).ruleset;
+    let fail = |id: &str, m: u32, u: &str| {
+        json!({"eventID": id, "eventTime": format!("2024-05-01T10:{m:02}:00Z"), "eventName": "ConsoleLogin",
+               "errorMessage": "Failed authentication", "userIdentity": {"arn": u}})
+    };
+    let ok = |id: &str, m: u32, u: &str| {
+        json!({"eventID": id, "eventTime": format!("2024-05-01T10:{m:02}:00Z"), "eventName": "ConsoleLogin",
+               "responseElements": {"ConsoleLogin": "Success"}, "userIdentity": {"arn": u}})
+    };
+    let found = run(
+        &rs,
+        &[
+            fail("1", 0, "a"),
+            fail("2", 1, "a"),
+            fail("3", 2, "a"),
+            ok("4", 3, "a"),
+        ],
+    );
+    assert_eq!(
+        found,
+        vec![(
+            "brute-then-success".to_string(),
+            ["1", "2", "3", "4"].map(String::from).to_vec()
+        )]
+    );
+    // success by another user, or too few failures, or success first: nothing
+    assert!(
+        run(
+            &rs,
+            &[
+                fail("1", 0, "a"),
+                fail("2", 1, "a"),
+                fail("3", 2, "a"),
+                ok("4", 3, "b")
+            ]
+        )
+        .is_empty()
+    );
+    assert!(
+        run(
+            &rs,
+            &[fail("1", 0, "a"), fail("2", 1, "a"), ok("4", 3, "a")]
+        )
+        .is_empty()
+    );
+    assert!(
+        run(
+            &rs,
+            &[
+                ok("0", 0, "a"),
+                fail("1", 1, "a"),
+                fail("2", 2, "a"),
+                fail("3", 3, "a")
+            ]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn correlation_cycles_are_errors() {
+    let text = "title: a\nname: a\ncorrelation:\n  type: temporal\n  rules: [b, base-stop]\n  timespan: 5m\n---\ntitle: b\nname: b\ncorrelation:\n  type: temporal\n  rules: [a, base-start]\n  timespan: 5m\n";
+    let mut b = RulesetBuilder::default();
+    b.add_source("c.yml", &format!("{BASES}---\n{text}"));
+    let errs = b.build().expect_err("cycle");
+    assert!(errs.iter().any(|e| e.message.contains("cycle")), "{errs:?}");
+}
