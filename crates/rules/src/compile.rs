@@ -6,7 +6,7 @@ use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::ir::{Expr, FieldPath, NumOp, Pred, RefMode};
+use crate::ir::{Expr, FieldPath, NumOp, Pred, RefMode, TimePart};
 use crate::pattern::{StrPat, Tok, literal, parse_sigma};
 
 /// What a rule uses, collected while compiling (shown by `rules check`).
@@ -199,6 +199,8 @@ struct Mods {
     utf16: Option<&'static str>,
     windash: bool,
     expand: bool,
+    neq: bool,
+    time: Option<TimePart>,
 }
 
 fn parse_mods(mods: &[&str], ctx: &mut Ctx) -> Result<Mods, String> {
@@ -228,6 +230,13 @@ fn parse_mods(mods: &[&str], ctx: &mut Ctx) -> Result<Mods, String> {
             "utf16" => m.utf16 = Some("bom"),
             "windash" => m.windash = true,
             "expand" => m.expand = true,
+            "neq" => m.neq = true,
+            "minute" => m.time = Some(TimePart::Minute),
+            "hour" => m.time = Some(TimePart::Hour),
+            "day" => m.time = Some(TimePart::Day),
+            "week" => m.time = Some(TimePart::Week),
+            "month" => m.time = Some(TimePart::Month),
+            "year" => m.time = Some(TimePart::Year),
             "i" | "m" | "s" => {
                 return Err(format!(
                     "modifier `{name}` is a regex flag and must follow `re`"
@@ -236,10 +245,17 @@ fn parse_mods(mods: &[&str], ctx: &mut Ctx) -> Result<Mods, String> {
             other => return Err(format!("unsupported modifier `{other}`")),
         }
     }
-    let kinds = [m.re, m.cidr, m.num.is_some(), m.exists, m.fieldref]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let kinds = [
+        m.re,
+        m.cidr,
+        m.num.is_some() && m.time.is_none(),
+        m.exists,
+        m.fieldref,
+        m.time.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if kinds > 1 {
         return Err(
             "`re`, `cidr`, `lt/lte/gt/gte`, `exists` and `fieldref` cannot be combined".into(),
@@ -275,6 +291,17 @@ fn compile_values(
         None => Expr::Keyword(pred),
     };
     let leaves: Vec<Expr> = preds.into_iter().map(leaf).collect();
+    if m.neq {
+        // Present (not null) and equal to none of the values.
+        let Some(p) = &path else {
+            return Err("`neq` needs a field".into());
+        };
+        let present = Expr::Not(Box::new(Expr::Field {
+            path: p.clone(),
+            pred: Pred::Null,
+        }));
+        return Ok(and(vec![present, Expr::Not(Box::new(or(leaves)))]));
+    }
     Ok(if m.all { and(leaves) } else { or(leaves) })
 }
 
@@ -289,6 +316,9 @@ fn scalar_text(v: &Value) -> Option<String> {
 
 fn value_preds(m: &Mods, value: &Value, keyword: bool, ctx: &mut Ctx) -> Result<Vec<Pred>, String> {
     if value.is_null() {
+        if m.neq {
+            return Err("`neq: null` is not meaningful; use `exists: true`".into());
+        }
         if m.kind.is_some()
             || m.re
             || m.cidr
@@ -314,6 +344,17 @@ fn value_preds(m: &Mods, value: &Value, keyword: bool, ctx: &mut Ctx) -> Result<
         };
     }
     let text = scalar_text(value).ok_or("values must be strings, numbers, booleans or null")?;
+    if let Some(part) = m.time {
+        let n: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}` is not a number"))?;
+        return Ok(vec![Pred::Time {
+            part,
+            op: m.num,
+            value: n,
+        }]);
+    }
     if let Some(op) = m.num {
         let n: f64 = text
             .trim()

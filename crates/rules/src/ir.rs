@@ -52,12 +52,50 @@ impl FieldPath {
     }
 }
 
+/// A part of a timestamp (Sigma time modifiers), in UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    /// ISO 8601 week number.
+    Week,
+    Month,
+    Year,
+}
+
+impl TimePart {
+    fn of(self, text: &str) -> Option<f64> {
+        let ts: jiff::Timestamp = text.trim().parse().ok()?;
+        let dt = ts.to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime();
+        Some(f64::from(match self {
+            TimePart::Minute => i16::from(dt.minute()),
+            TimePart::Hour => i16::from(dt.hour()),
+            TimePart::Day => i16::from(dt.day()),
+            TimePart::Week => i16::from(dt.date().iso_week_date().week()),
+            TimePart::Month => i16::from(dt.month()),
+            TimePart::Year => dt.year(),
+        }))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NumOp {
     Lt,
     Lte,
     Gt,
     Gte,
+}
+
+impl NumOp {
+    pub fn holds(self, x: f64, value: f64) -> bool {
+        match self {
+            NumOp::Lt => x < value,
+            NumOp::Lte => x <= value,
+            NumOp::Gt => x > value,
+            NumOp::Gte => x >= value,
+        }
+    }
 }
 
 /// How a `fieldref` compares the two fields.
@@ -93,6 +131,12 @@ pub enum Pred {
     Cidr(Vec<IpNet>),
     Num {
         op: NumOp,
+        value: f64,
+    },
+    /// A part of a timestamp compared to a number (`op == None`: equal).
+    Time {
+        part: TimePart,
+        op: Option<NumOp>,
         value: f64,
     },
     /// The field is absent or null.
@@ -172,18 +216,20 @@ impl Pred {
                 .trim()
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip))),
-            Pred::Num { .. } | Pred::Null | Pred::Exists(_) | Pred::FieldRef { .. } => false,
+            Pred::Num { .. }
+            | Pred::Time { .. }
+            | Pred::Null
+            | Pred::Exists(_)
+            | Pred::FieldRef { .. } => false,
         }
     }
 
     fn match_value(&self, v: &Value, event: &Value) -> bool {
         match self {
-            Pred::Num { op, value } => number_of(v).is_some_and(|x| match op {
-                NumOp::Lt => x < *value,
-                NumOp::Lte => x <= *value,
-                NumOp::Gt => x > *value,
-                NumOp::Gte => x >= *value,
-            }),
+            Pred::Num { op, value } => number_of(v).is_some_and(|x| op.holds(x, *value)),
+            Pred::Time { part, op, value } => text_of(v)
+                .and_then(|t| part.of(&t))
+                .is_some_and(|x| op.map_or(x == *value, |op| op.holds(x, *value))),
             Pred::FieldRef { other, mode, cased } => {
                 let Some(mine) = text_of(v) else { return false };
                 let mut others = Vec::new();

@@ -536,3 +536,70 @@ fn needs_list_every_field_read_including_fieldref_targets() {
     );
     assert!(!needs.keywords);
 }
+
+#[test]
+fn neq_with_strings_numbers_and_fieldref() {
+    let d = "sel:\n  eventName: RunInstances\n  userIdentity.type|neq:\n    - Root\n    - AWSService\ncondition: sel";
+    assert!(hits(
+        d,
+        json!({"eventName": "RunInstances", "userIdentity": {"type": "IAMUser"}})
+    ));
+    assert!(!hits(
+        d,
+        json!({"eventName": "RunInstances", "userIdentity": {"type": "root"}})
+    ));
+    assert!(!hits(
+        d,
+        json!({"eventName": "RunInstances", "userIdentity": {"type": "AWSService"}})
+    ));
+    assert!(
+        !hits(d, json!({"eventName": "RunInstances"})),
+        "an absent field is not 'different'"
+    );
+    let n = "sel:\n  port|neq: 22\ncondition: sel";
+    assert!(hits(n, json!({"port": 2222})));
+    assert!(!hits(n, json!({"port": 22})));
+    let r =
+        "sel:\n  userIdentity.userName|fieldref|neq: requestParameters.userName\ncondition: sel";
+    assert!(hits(
+        r,
+        json!({"userIdentity": {"userName": "alice"}, "requestParameters": {"userName": "bob"}})
+    ));
+    assert!(!hits(
+        r,
+        json!({"userIdentity": {"userName": "bob"}, "requestParameters": {"userName": "Bob"}})
+    ));
+}
+
+#[test]
+fn time_modifiers_read_parts_of_the_timestamp() {
+    let ev = json!({"eventTime": "2024-12-30T03:07:00Z"});
+    for (m, v) in [
+        ("minute", 7),
+        ("hour", 3),
+        ("day", 30),
+        ("week", 1),
+        ("month", 12),
+        ("year", 2024),
+    ] {
+        assert!(
+            hits(
+                &format!("sel:\n  eventTime|{m}: {v}\ncondition: sel"),
+                ev.clone()
+            ),
+            "{m} {v}"
+        );
+        assert!(
+            !hits(
+                &format!("sel:\n  eventTime|{m}: {}\ncondition: sel", v + 1),
+                ev.clone()
+            ),
+            "{m} {}",
+            v + 1
+        );
+    }
+    let night = "sel:\n  eventTime|hour|lt: 6\ncondition: sel";
+    assert!(hits(night, ev.clone()));
+    assert!(!hits(night, json!({"eventTime": "2024-12-30T13:07:00Z"})));
+    assert!(!hits(night, json!({"eventTime": "not a time"})));
+}
