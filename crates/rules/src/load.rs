@@ -158,6 +158,14 @@ impl RulesetBuilder {
                 errors.push(err(file, Some(&label), format!("Sigma collection `action: {action}` is not supported; write each rule whole")));
                 continue;
             }
+            if doc.contains_key("filter") {
+                errors.push(err(
+                    file,
+                    Some(&label),
+                    "Sigma filter documents (`filter:`) are not supported; add the exclusion to the rule's condition",
+                ));
+                continue;
+            }
             if let Some(corr) = doc.get("correlation") {
                 match correlation(file, &label, corr) {
                     Ok(mut p) => {
@@ -428,7 +436,17 @@ fn metadata(file: &str, doc: &Map<String, Value>) -> Result<RuleInfo, LoadError>
         .or(uuid.clone())
         .or(title.clone())
         .ok_or_else(|| err(file, None, "a rule needs `id`, `name` or `title`"))?;
-    let title = title.ok_or_else(|| err(file, Some(&rule_id), "missing `title`"))?;
+    let title = match (title, doc.get("title")) {
+        (Some(t), _) => t,
+        (None, Some(other)) => {
+            return Err(err(
+                file,
+                Some(&rule_id),
+                format!("`title` must be a string, not {other} (quote it)"),
+            ));
+        }
+        (None, None) => return Err(err(file, Some(&rule_id), "missing `title`")),
+    };
     let level = match doc.get("level") {
         None => Level::Medium,
         Some(v) => v.as_str().and_then(Level::parse).ok_or_else(|| {

@@ -603,3 +603,44 @@ fn time_modifiers_read_parts_of_the_timestamp() {
     assert!(!hits(night, json!({"eventTime": "2024-12-30T13:07:00Z"})));
     assert!(!hits(night, json!({"eventTime": "not a time"})));
 }
+
+#[test]
+fn invalid_yaml_and_unsupported_documents_name_the_file() {
+    let mut b = RulesetBuilder::default();
+    b.add_source("bad.yml", "title: [unclosed\n");
+    b.add_source("filter.yml", "title: f\nid: f1\nfilter:\n  rules: [x]\n  selection: {a: 1}\n  condition: not selection\n");
+    b.add_source(
+        "nodet.yml",
+        "title: nodet\nid: n1\nlogsource: {product: aws, service: cloudtrail}\n",
+    );
+    let errs: Vec<String> = b
+        .build()
+        .expect_err("invalid")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(errs[0].starts_with("bad.yml: invalid YAML"), "{errs:?}");
+    assert!(
+        errs[1].starts_with("filter.yml (rule f1): Sigma filter documents"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[2].starts_with("nodet.yml (rule n1): no `detection`"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn unquoted_yaml_words_keep_their_yaml_type() {
+    // As with PyYAML (pySigma), an unquoted `No`/`yes` may be a YAML boolean: quote such values.
+    let quoted = "sel:\n  additionalEventData.MFAUsed: 'No'\ncondition: sel";
+    assert!(hits(
+        quoted,
+        json!({"additionalEventData": {"MFAUsed": "No"}})
+    ));
+    assert!(!hits(
+        quoted,
+        json!({"additionalEventData": {"MFAUsed": "Yes"}})
+    ));
+}
