@@ -1,0 +1,190 @@
+//! `trailhound detect` end to end: formats, severities, exit codes, rule errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trailhound"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn incident() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/incident/trail")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn sigma() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/sigma/rules");
+    assert!(
+        p.is_dir(),
+        "the shared corpus is expected at {}",
+        p.display()
+    );
+    p
+}
+
+fn findings(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn sigmahq_rules_find_the_intrusion_with_every_field() {
+    let rules = sigma();
+    let out = run(&[
+        "detect",
+        &incident(),
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = findings(&out);
+    let import = all
+        .iter()
+        .find(|f| f["event_name"] == "ImportKeyPair")
+        .expect("the key pair import is found");
+    for field in [
+        "id",
+        "rule_id",
+        "title",
+        "severity",
+        "outcome",
+        "event_ids",
+        "event_time",
+        "principal",
+        "source_ip",
+        "account",
+        "region",
+        "resources",
+        "attack",
+        "story",
+    ] {
+        assert!(
+            import.get(field).is_some(),
+            "finding lacks {field}: {import}"
+        );
+    }
+    assert_eq!(import["source_ip"], "198.51.100.77");
+    assert_eq!(import["resources"]["key_names"][0], "backup-key");
+    assert_eq!(
+        import["principal"],
+        "arn:aws:iam::111122223333:user/ci-deployer"
+    );
+    // The refused CreateAccessKey is a finding of its own, marked failed.
+    let refused = all
+        .iter()
+        .find(|f| f["event_name"] == "CreateAccessKey")
+        .expect("the failed attempt is kept");
+    assert_eq!(refused["outcome"], "failed");
+    // Severity first, then rule, then time.
+    let rank = |s: &str| {
+        ["critical", "high", "medium", "low", "info"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap()
+    };
+    let keys: Vec<(usize, String, String)> = all
+        .iter()
+        .map(|f| {
+            (
+                rank(f["severity"].as_str().unwrap()),
+                f["rule_id"].as_str().unwrap().into(),
+                f["event_time"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn severity_filters_and_fail_on() {
+    let rules = sigma();
+    let base = [
+        "detect",
+        &incident(),
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ];
+    let out = run(&[&base[..], &["--min-severity", "medium"]].concat());
+    let all = findings(&out);
+    assert!(!all.is_empty());
+    assert!(
+        all.iter()
+            .all(|f| f["severity"] != "low" && f["severity"] != "info")
+    );
+    let out = run(&[&base[..], &["--fail-on", "medium"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&[&base[..], &["--fail-on", "critical"]].concat());
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&[&base[..], &["--fail-on", "severe"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn csv_and_table_outputs() {
+    let rules = sigma();
+    let out = run(&[
+        "detect",
+        &incident(),
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("id,severity,rule_id,title,outcome,event_time"));
+    assert!(text.lines().count() > 2);
+    let out = run(&[
+        "detect",
+        &incident(),
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "table",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("AWS Key Pair Import Activity"));
+    assert!(text.contains("user/ci-deployer ImportKeyPair (key backup-key) from 198.51.100.77"));
+}
+
+#[test]
+fn a_rule_the_engine_cannot_run_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yml"),
+        "title: t\nid: 5b4e4b0e-0000-4000-8000-000000000000\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel:\n    eventName|nosuchmodifier: X\n  condition: sel\nlevel: low\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "detect",
+        &incident(),
+        "--no-builtin",
+        "--rules",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.yml"), "{stderr}");
+    assert!(stderr.contains("nosuchmodifier"), "{stderr}");
+}
