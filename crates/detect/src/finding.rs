@@ -1,69 +1,10 @@
 //! A finding: which rule fired, on which events, about what, and how bad.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::resources::Resources;
 
-/// Severity, lowest first so that `>=` reads naturally (`--min-severity`, `--fail-on`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// From a Sigma `level`.
-    pub fn from_level(level: &str) -> Option<Severity> {
-        Some(match level.to_ascii_lowercase().as_str() {
-            "informational" | "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
-    }
-
-    /// One step lower, never below low: how a failed attempt is rated.
-    pub fn lowered(self) -> Severity {
-        match self {
-            Severity::Critical => Severity::High,
-            Severity::High => Severity::Medium,
-            _ => Severity::Low,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::from_level(s).ok_or_else(|| {
-            format!("unknown severity {s:?}: use info, low, medium, high or critical")
-        })
-    }
-}
+pub use report::Severity;
 
 /// Whether the calls behind a finding went through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -131,17 +72,6 @@ pub fn attack_ids<S: AsRef<str>>(tags: &[S]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn severity_order_and_lowering() {
-        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
-        assert_eq!(Severity::Critical.lowered(), Severity::High);
-        assert_eq!(Severity::Medium.lowered(), Severity::Low);
-        assert_eq!(Severity::Low.lowered(), Severity::Low);
-        assert_eq!(Severity::Info.lowered(), Severity::Low);
-        assert_eq!("informational".parse::<Severity>().unwrap(), Severity::Info);
-        assert!("severe".parse::<Severity>().is_err());
-    }
 
     #[test]
     fn ids_are_stable_and_distinct() {

@@ -497,7 +497,7 @@ pub fn detect(
 }
 
 fn severity(rule: &rules::RuleInfo) -> Severity {
-    Severity::from_level(rule.level.as_str()).unwrap_or(Severity::Medium)
+    Severity::parse(rule.level.as_str()).unwrap_or(Severity::Medium)
 }
 
 fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {

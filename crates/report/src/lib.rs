@@ -8,3 +8,87 @@ pub enum Format {
     Json,
     Csv,
 }
+
+/// How bad a finding is, lowest first so that `>=` reads naturally (`--min-severity`, `--fail-on`).
+/// Every command's findings use this one scale.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// From its name, or a Sigma `level` (`informational` is info); case-insensitive.
+    pub fn parse(s: &str) -> Option<Severity> {
+        if s.eq_ignore_ascii_case("informational") {
+            return Some(Severity::Info);
+        }
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// One step lower, never below low: how a failed attempt is rated.
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            _ => Severity::Low,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::parse(s).ok_or_else(|| {
+            format!("unknown severity {s:?}: use info, low, medium, high or critical")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_order_parse_and_lowering() {
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert_eq!(Severity::Critical.lowered(), Severity::High);
+        assert_eq!(Severity::Medium.lowered(), Severity::Low);
+        assert_eq!(Severity::Info.lowered(), Severity::Low);
+        assert_eq!(Severity::parse("informational"), Some(Severity::Info));
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert!("severe".parse::<Severity>().is_err());
+    }
+}
