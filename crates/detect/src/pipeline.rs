@@ -82,14 +82,7 @@ impl EventInfo {
     }
 }
 
-/// `user/alice`, `assumed-role/web/i-0abc`: what follows the account in an ARN.
-pub fn short_principal(arn: &str) -> &str {
-    if arn.starts_with("arn:") {
-        arn.splitn(6, ':').nth(5).unwrap_or(arn)
-    } else {
-        arn
-    }
-}
+pub use trail::record::short_principal;
 
 /// Fields of the typed record a rule's detection can be gated on without parsing the record.
 const GATE_FIELDS: &[&str] = &[

@@ -204,6 +204,16 @@ impl Record<'_> {
     }
 }
 
+/// What follows the account in an ARN (`user/alice`, `assumed-role/web/i-0abc`): short enough for
+/// a table or a one-line story. Anything that is not an ARN is returned as it is.
+pub fn short_principal(arn: &str) -> &str {
+    if arn.starts_with("arn:") {
+        arn.splitn(6, ':').nth(5).unwrap_or(arn)
+    } else {
+        arn
+    }
+}
+
 /// A JSON value as plain text: strings without quotes, everything else as compact JSON.
 pub fn value_text(v: &serde_json::Value) -> String {
     match v {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
-use trail::record::{compact_json, field_text};
+use trail::record::{compact_json, field_text, short_principal};
 use trail::sort::{ExternalSorter, SortKey};
 
 use super::trail_args::{TrailArgs, finish_report};
@@ -156,16 +156,6 @@ fn columns(rec: &trail::Record<'_>, time: jiff::Timestamp) -> [String; 9] {
         rec.key_parameter().unwrap_or_default(),
         s(rec.event_id.as_deref()),
     ]
-}
-
-/// ARNs are long; the table shows what comes after the account (`user/alice`,
-/// `assumed-role/web/i-0abc`), the CSV keeps the whole ARN.
-fn short_principal(arn: &str) -> &str {
-    if arn.starts_with("arn:") {
-        arn.splitn(6, ':').nth(5).unwrap_or(arn)
-    } else {
-        arn
-    }
 }
 
 fn fit(s: &str, width: usize) -> String {
