@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::pattern::{StrPat, fold};
+use crate::pattern::{StrPat, fold, with_folded};
 
 /// A dotted field path, split into its segments.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -194,21 +194,21 @@ impl Pred {
                 if *cased {
                     pat.is_match(s)
                 } else {
-                    pat.is_match(&fold(s))
+                    with_folded(s, |f| pat.is_match(f))
                 }
             }
             Pred::StrSet { set, cased } => {
                 if *cased {
                     set.contains(s)
                 } else {
-                    set.contains(fold(s).as_ref())
+                    with_folded(s, |f| set.contains(f))
                 }
             }
             Pred::Substrings { ac, cased, .. } => {
                 if *cased {
                     ac.is_match(s)
                 } else {
-                    ac.is_match(fold(s).as_ref())
+                    with_folded(s, |f| ac.is_match(f))
                 }
             }
             Pred::Regex(re) => re.is_match(s),

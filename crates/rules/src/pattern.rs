@@ -168,6 +168,20 @@ pub fn fold(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Calls `f` with `s` folded; short ASCII strings (nearly every CloudTrail value) are folded
+/// in a stack buffer, without allocating.
+pub fn with_folded<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 256];
+    if s.len() <= buf.len() && s.is_ascii() {
+        let buf = &mut buf[..s.len()];
+        buf.copy_from_slice(s.as_bytes());
+        buf.make_ascii_lowercase();
+        f(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
+    } else {
+        f(&fold(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
