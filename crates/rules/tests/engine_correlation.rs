@@ -420,3 +420,74 @@ fn correlation_cycles_are_errors() {
     let errs = b.build().expect_err("cycle");
     assert!(errs.iter().any(|e| e.message.contains("cycle")), "{errs:?}");
 }
+
+/// The agreed pack shape: one multi-document file, the `trailhound:` block on the correlation.
+const PACK_STYLE: &str = r#"
+title: Key pair imported, then used to launch an instance
+id: 6d0c3f0e-7d1b-4a58-9d1c-0d5f1f0b7a01
+name: ec2-keypair-imported-then-used
+status: experimental
+description: A principal imports a key pair and launches an instance with it within the hour.
+author: trailhound
+date: 2024-05-01
+tags: [attack.persistence, attack.t1098.004]
+level: high
+correlation:
+  type: temporal_ordered
+  rules: [ec2-import-key-pair-base, ec2-run-instances-with-key-base]
+  group-by: [userIdentity.arn, key]
+  aliases:
+    key:
+      ec2-import-key-pair-base: requestParameters.keyName
+      ec2-run-instances-with-key-base: requestParameters.keyName
+  timespan: 1h
+trailhound:
+  kb: ImportKeyPair
+  tests:
+    - name: imported then used by the same principal
+      expect: match
+      events:
+        - {eventTime: "2024-05-01T10:00:00Z", eventID: e1, eventSource: ec2.amazonaws.com, eventName: ImportKeyPair, userIdentity: {arn: "arn:aws:iam::1:user/mallory"}, requestParameters: {keyName: k1}}
+        - {eventTime: "2024-05-01T10:20:00Z", eventID: e2, eventSource: ec2.amazonaws.com, eventName: RunInstances, userIdentity: {arn: "arn:aws:iam::1:user/mallory"}, requestParameters: {keyName: k1}}
+    - name: another key was used
+      expect: no_match
+      events:
+        - {eventTime: "2024-05-01T10:00:00Z", eventID: e1, eventSource: ec2.amazonaws.com, eventName: ImportKeyPair, userIdentity: {arn: "arn:aws:iam::1:user/mallory"}, requestParameters: {keyName: k1}}
+        - {eventTime: "2024-05-01T10:20:00Z", eventID: e2, eventSource: ec2.amazonaws.com, eventName: RunInstances, userIdentity: {arn: "arn:aws:iam::1:user/mallory"}, requestParameters: {keyName: k2}}
+---
+title: ImportKeyPair (base)
+name: ec2-import-key-pair-base
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventSource: ec2.amazonaws.com, eventName: ImportKeyPair}
+  condition: sel
+---
+title: RunInstances with a key (base)
+name: ec2-run-instances-with-key-base
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventSource: ec2.amazonaws.com, eventName: RunInstances}
+  key:
+    requestParameters.keyName|exists: true
+  condition: sel and key
+"#;
+
+#[test]
+fn pack_style_file_runs_its_own_tests() {
+    let mut b = RulesetBuilder::default();
+    b.add_source("pack/ec2/keypair-imported-then-used.yml", PACK_STYLE);
+    let rs = b.build().unwrap_or_else(|e| panic!("{e:?}")).ruleset;
+    let emitting: Vec<&str> = rs
+        .rules()
+        .iter()
+        .filter(|r| r.emits)
+        .map(|r| r.rule_id.as_str())
+        .collect();
+    assert_eq!(emitting, ["ec2-keypair-imported-then-used"]);
+    let rule = rs.rules().iter().find(|r| r.emits).expect("one");
+    assert_eq!(rule.kb.as_deref(), Some("ImportKeyPair"));
+    assert_eq!(rule.attack, ["T1098.004"]);
+    let report = rs.run_rule_tests(true);
+    assert_eq!(report.ran, 2);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
