@@ -212,18 +212,14 @@ impl Ruleset {
 
     /// The single-event rules matching `event`, in rule order.
     pub fn matches(&self, event: &Value) -> Vec<RuleMatch> {
-        let name = event.get("eventName").and_then(Value::as_str).map(lower);
-        let source = event.get("eventSource").and_then(Value::as_str).map(lower);
+        let name = event.get("eventName").and_then(Value::as_str);
+        let source = event.get("eventSource").and_then(Value::as_str);
         let by_name = name
-            .as_deref()
-            .and_then(|n| self.by_name.get(n))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+            .and_then(|n| get_folded(&self.by_name, n))
+            .map_or(&[][..], Vec::as_slice);
         let by_source = source
-            .as_deref()
-            .and_then(|s| self.by_source.get(s))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+            .and_then(|s| get_folded(&self.by_source, s))
+            .map_or(&[][..], Vec::as_slice);
         let mut out: Vec<RuleMatch> = by_name
             .iter()
             .chain(by_source)

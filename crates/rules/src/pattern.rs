@@ -161,6 +161,13 @@ pub fn fold_char(c: char) -> impl Iterator<Item = char> {
 /// Case-folds char by char (no context rules, so a pattern folded in pieces and a value
 /// folded whole agree); borrows when nothing changes.
 pub fn fold(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        return if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(s)
+        };
+    }
     if s.chars().any(|c| c.is_uppercase() || c == 'ς') {
         std::borrow::Cow::Owned(s.chars().flat_map(fold_char).collect())
     } else {
