@@ -188,3 +188,40 @@ fn a_rule_the_engine_cannot_run_is_named() {
     assert!(stderr.contains("bad.yml"), "{stderr}");
     assert!(stderr.contains("nosuchmodifier"), "{stderr}");
 }
+
+#[test]
+fn snapshot_enriches_findings() {
+    let rules = sigma();
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incident/snapshot");
+    let args = [
+        "detect",
+        &incident(),
+        "--no-builtin",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ];
+    let plain = findings(&run(&args));
+    let out = run(&[&args[..], &["--snapshot", snapshot.to_str().unwrap()]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enriched = findings(&out);
+    assert_eq!(plain.len(), enriched.len());
+    let sg = enriched
+        .iter()
+        .find(|f| f["event_name"] == "AuthorizeSecurityGroupIngress")
+        .unwrap();
+    assert_eq!(
+        sg["context"][0],
+        "instances behind sg-0e5b0c0a0000000a1: i-0a1b2c3d4e5f60001 (running), i-0a1b2c3d4e5f60002 (running)"
+    );
+    assert!(plain.iter().all(|f| f.get("context").is_none()));
+    let out = run(&[&args[..], &["--snapshot", "/nonexistent"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--snapshot /nonexistent: not a folder"));
+}

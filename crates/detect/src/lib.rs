@@ -1,9 +1,11 @@
 //! The detection pipeline: CloudTrail records → rule engine and correlations → enriched findings.
+pub mod enrich;
 pub mod finding;
 pub mod output;
 pub mod pipeline;
 pub mod resources;
 
+pub use enrich::SnapshotContext;
 pub use finding::{Finding, Outcome, Severity};
 pub use pipeline::{DetectOptions, Detection, Enricher, detect};
 pub use resources::Resources;

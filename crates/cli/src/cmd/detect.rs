@@ -22,6 +22,10 @@ pub struct Args {
     /// A value for a Sigma `|expand` placeholder: NAME=VALUE; repeatable.
     #[arg(long = "placeholder", value_name = "NAME=VALUE")]
     placeholders: Vec<String>,
+    /// Account snapshot (aws CLI JSON folder) whose instances enrich the findings: who still
+    /// uses a key pair, which instances sit behind a group, role credentials used off-instance.
+    #[arg(long, value_name = "DIR")]
+    snapshot: Option<PathBuf>,
     /// Output format; a table on a terminal, JSON lines otherwise.
     #[arg(long, value_enum)]
     format: Option<report::Format>,
@@ -78,11 +82,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {}: rule {} not run: {}", s.file, s.rule, s.reason);
     }
 
+    let snapshot = args
+        .snapshot
+        .as_deref()
+        .map(detect::SnapshotContext::load)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let (sources, early, scan) = args.trail.prepare()?;
     let opts = DetectOptions {
         scan,
         sort_memory: args.sort_memory_mib << 20,
-        enricher: None,
+        enricher: snapshot.as_ref().map(|s| s as &dyn detect::Enricher),
     };
     let detection = detect::detect(&sources, &loaded.ruleset, &opts)?;
     let mut findings = detection.findings;
