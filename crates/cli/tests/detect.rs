@@ -225,3 +225,71 @@ fn snapshot_enriches_findings() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--snapshot /nonexistent: not a folder"));
 }
+
+/// The built-in pack tells the bundled intrusion's whole story, in order.
+#[test]
+fn builtin_pack_tells_the_incident_story_in_order() {
+    let out = run(&["detect", &incident(), "--format", "jsonl"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = findings(&out);
+    let story = [
+        "CreateAccessKey",
+        "ImportKeyPair",
+        "RunInstances",
+        "AuthorizeSecurityGroupIngress",
+        "GetPasswordData",
+        "SendSSHPublicKey",
+        "ModifyInstanceMetadataOptions",
+        "UploadSSHPublicKey",
+        "UpdateSSHPublicKey",
+        "StopLogging",
+        "DeleteKeyPair",
+        "TerminateInstances",
+    ];
+    let mut first_seen: Vec<(String, &str)> = Vec::new();
+    for name in story {
+        let time = all
+            .iter()
+            .filter(|f| {
+                f["event_name"]
+                    .as_str()
+                    .unwrap()
+                    .split(',')
+                    .any(|n| n == name)
+            })
+            .map(|f| f["event_time"].as_str().unwrap().to_string())
+            .min()
+            .unwrap_or_else(|| panic!("no built-in finding for {name}"));
+        first_seen.push((time, name));
+    }
+    let mut ordered = first_seen.clone();
+    ordered.sort();
+    assert_eq!(first_seen, ordered, "the story is told out of order");
+    // The failed attempt is kept, a severity lower, marked failed.
+    let refused = all
+        .iter()
+        .find(|f| f["event_name"] == "CreateAccessKey")
+        .unwrap();
+    assert_eq!(refused["outcome"], "failed");
+    // The web role's credentials, used from the intruder's address, are found.
+    assert!(
+        all.iter().any(|f| f["principal"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("/i-0a1b2c3d4e5f60001"))
+            && f["source_ip"] == "198.51.100.77"
+            || f["story"]
+                .as_str()
+                .is_some_and(|s| s.contains("198.51.100.77") && s.contains("i-0a1b2c3d4e5f60001"))),
+        "instance credentials used from outside are not found"
+    );
+    // Nothing from the quiet days before the intrusion rates high or critical.
+    assert!(all.iter().all(
+        |f| f["event_time"].as_str().unwrap() >= "2024-05-04T02:00:00Z"
+            || !matches!(f["severity"].as_str().unwrap(), "high" | "critical")
+    ));
+}

@@ -155,16 +155,23 @@ impl Enricher for SnapshotContext {
             .filter(|p| p.contains(":assumed-role/"))
             .and_then(|p| p.rsplit('/').next())
             .and_then(|id| self.instances.get(id));
-        if let (Some(inst), Some(ip)) = (session_instance, f.source_ip.as_deref())
-            && ip.parse::<std::net::IpAddr>().is_ok()
-            && !inst.addresses.contains(ip)
-        {
+        if let Some(inst) = session_instance {
+            let ips: BTreeSet<&str> = f
+                .source_ip
+                .iter()
+                .chain(&f.source_ips)
+                .map(String::as_str)
+                .collect();
             let known: Vec<&str> = inst.addresses.iter().map(String::as_str).collect();
-            f.context.push(format!(
-                "credentials of {}'s role used from {ip}, which is not one of its addresses ({})",
-                inst.id,
-                known.join(", ")
-            ));
+            for ip in ips {
+                if ip.parse::<std::net::IpAddr>().is_ok() && !inst.addresses.contains(ip) {
+                    f.context.push(format!(
+                        "credentials of {}'s role used from {ip}, which is not one of its addresses ({})",
+                        inst.id,
+                        known.join(", ")
+                    ));
+                }
+            }
         }
     }
 }
@@ -188,6 +195,7 @@ mod tests {
             event_time: "2024-05-04T02:00:00Z".into(),
             principal: Some(principal.into()),
             source_ip: Some(ip.into()),
+            source_ips: vec![],
             account: None,
             region: None,
             error_code: None,

@@ -30,6 +30,9 @@ pub struct Finding {
     pub event_time: String,
     pub principal: Option<String>,
     pub source_ip: Option<String>,
+    /// Every distinct source address of a correlated finding's events (empty for one event).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_ips: Vec<String>,
     pub account: Option<String>,
     pub region: Option<String>,
     pub error_code: Option<String>,

@@ -528,6 +528,7 @@ fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
         event_time: e.time.clone(),
         principal: e.principal.clone(),
         source_ip: e.source_ip.clone(),
+        source_ips: Vec::new(),
         account: e.account.clone(),
         region: e.region.clone(),
         error_code: e.error_code.clone(),
@@ -622,6 +623,11 @@ fn correlated(
             .unwrap_or_else(|| c.first_time.to_string()),
         principal: first.and_then(|e| e.principal.clone()),
         source_ip: first.and_then(|e| e.source_ip.clone()),
+        source_ips: if ips.len() > 1 {
+            ips.iter().map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        },
         account: first.and_then(|e| e.account.clone()),
         region: first.and_then(|e| e.region.clone()),
         error_code: if failed {
