@@ -111,3 +111,36 @@ fn prefilter_is_exact_against_plain_evaluation() {
     assert!(!plain.is_empty());
     assert_eq!(fast, plain);
 }
+
+/// The built-in pack over the whole public corpus: which rule fired on which events.
+#[test]
+fn builtin_pack_over_the_public_corpus() {
+    let loaded = rules::RulesetBuilder::default()
+        .with_builtin()
+        .build()
+        .expect("the pack compiles");
+    assert!(loaded.skipped.is_empty());
+    let found = trail::discover(&[shared("corpus/cloudtrail").to_str().unwrap()]);
+    let opts = DetectOptions {
+        scan: ScanOptions::default(),
+        sort_memory: 1 << 20,
+        enricher: None,
+    };
+    let detection = detect(&found.sources, &loaded.ruleset, &opts).unwrap();
+    let lines: Vec<String> = detection
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {:?} {} {} {}",
+                f.severity,
+                f.rule_id,
+                f.outcome,
+                f.event_time,
+                f.event_name,
+                f.event_ids.join(",")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
