@@ -34,7 +34,7 @@ pub struct Detection {
 }
 
 /// The fields of one event a finding shows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct EventInfo {
     id: String,
     time: String,
@@ -140,6 +140,21 @@ const LIGHT_FIELDS: &[&str] = &[
     "userIdentity.sessionContext.sessionIssuer.accountId",
     "userIdentity.sessionContext.sessionIssuer.principalId",
     "userIdentity.sessionContext.sessionIssuer.userName",
+];
+
+/// The typed fields an event's summary ([`EventInfo`]) reads.
+const SUMMARY_FIELDS: &[&str] = &[
+    "eventID",
+    "eventTime",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "recipientAccountId",
+    "errorCode",
+    "userIdentity.arn",
+    "userIdentity.invokedBy",
+    "userIdentity.principalId",
+    "userIdentity.accountId",
 ];
 
 /// The typed record as a small JSON object holding the `wanted` [`LIGHT_FIELDS`] it has.
@@ -276,6 +291,9 @@ struct Prefilter {
     light_gates: Vec<(&'static str, std::collections::HashSet<String>)>,
     /// The fields the light detections read.
     light_fields: std::collections::BTreeSet<String>,
+    /// Per rule: it emits no findings of its own and every correlation it feeds reads only
+    /// typed fields, so its events need no full parse.
+    light_feeder: Vec<bool>,
 }
 
 fn gate_passes(
@@ -332,12 +350,37 @@ impl Prefilter {
         light_fields.extend(GATE_FIELDS.iter().map(|f| f.to_string()));
         gates.retain(|(_, set)| !set.is_empty());
         light_gates.retain(|(_, set)| !set.is_empty());
+        // An event's summary (`EventInfo`) and the fields of correlations that read only typed
+        // fields come from the light object too.
+        let mut light_feeder = vec![false; ruleset.rules().len()];
+        for c in ruleset.correlations() {
+            let fields = correlation_fields(c);
+            if fields.iter().all(|p| LIGHT_FIELDS.contains(&p.as_str())) {
+                light_fields.extend(fields);
+                for &r in &c.rules {
+                    light_feeder[r] = true;
+                }
+            }
+        }
+        // A rule that also feeds a correlation reading other fields needs the whole record.
+        for c in ruleset.correlations() {
+            if !correlation_fields(c)
+                .iter()
+                .all(|p| LIGHT_FIELDS.contains(&p.as_str()))
+            {
+                for &r in &c.rules {
+                    light_feeder[r] = false;
+                }
+            }
+        }
+        light_fields.extend(SUMMARY_FIELDS.iter().map(|f| f.to_string()));
         Prefilter {
             open,
             light_open,
             gates,
             light_gates,
             light_fields,
+            light_feeder,
         }
     }
 
@@ -350,6 +393,50 @@ impl Prefilter {
             Gate::Skip
         }
     }
+}
+
+/// Copies the value at `path` (descending into objects; an array is copied whole) into `dst`.
+fn project(src: &Value, path: &[String], dst: &mut serde_json::Map<String, Value>) {
+    let Some((head, rest)) = path.split_first() else {
+        return;
+    };
+    let Some(child) = src.get(head) else { return };
+    if rest.is_empty() || !child.is_object() {
+        dst.insert(head.clone(), child.clone());
+        return;
+    }
+    let slot = dst
+        .entry(head.clone())
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Value::Object(map) = slot {
+        project(child, rest, map);
+    }
+}
+
+/// The fields one correlation reads, as dotted paths.
+fn correlation_fields(c: &rules::Correlation) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in &c.group_by {
+        out.push(g.default.text.clone());
+        out.extend(g.per_rule.values().map(|p| p.text.clone()));
+    }
+    out.extend(c.value_field.iter().map(|p| p.text.clone()));
+    out
+}
+
+/// Every field the correlations read: what an event needs to carry into the time-ordered phase.
+fn correlation_paths(ruleset: &Ruleset) -> Vec<Vec<String>> {
+    let mut paths: Vec<Vec<String>> = vec![vec!["eventTime".into()], vec!["eventID".into()]];
+    for c in ruleset.correlations() {
+        for g in &c.group_by {
+            paths.push(g.default.segments.clone());
+            paths.extend(g.per_rule.values().map(|p| p.segments.clone()));
+        }
+        paths.extend(c.value_field.iter().map(|p| p.segments.clone()));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// Runs the ruleset over the sources.
@@ -367,6 +454,7 @@ pub fn detect(
         }
     }
     let prefilter = Prefilter::new(ruleset);
+    let corr_paths = correlation_paths(ruleset);
     let mut sorter = ExternalSorter::new(opts.sort_memory);
     let mut spill_error = None;
     let mut findings: Vec<Finding> = Vec::new();
@@ -378,18 +466,30 @@ pub fn detect(
                 Gate::Skip => return None,
                 Gate::Light => {
                     // Rules gated on other fields cannot match here: their pinned field fails.
-                    let hits = ruleset.matches(&light_value(rec, &prefilter.light_fields));
+                    let light = light_value(rec, &prefilter.light_fields);
+                    let hits = ruleset.matches(&light);
                     if hits.is_empty() {
                         return None;
                     }
-                    Some(hits)
+                    Some((hits, light))
                 }
                 Gate::Full => None,
             };
-            let value: Value = serde_json::from_str(raw.get()).ok()?;
-            let hits = match light {
-                Some(hits) => hits,
-                None => ruleset.matches(&value),
+            // An event that only feeds correlations reading typed fields needs no full parse:
+            // the light object carries what they and the finding's summary read.
+            let (hits, value) = match light {
+                Some((hits, light))
+                    if hits
+                        .iter()
+                        .all(|h| !rules[h.rule].emits && prefilter.light_feeder[h.rule]) =>
+                {
+                    (hits, light)
+                }
+                Some((hits, _)) => (hits, serde_json::from_str(raw.get()).ok()?),
+                None => {
+                    let value: Value = serde_json::from_str(raw.get()).ok()?;
+                    (ruleset.matches(&value), value)
+                }
             };
             if hits.is_empty() {
                 return None;
@@ -403,7 +503,12 @@ pub fn detect(
                 .map(|h| single(&rules[h.rule], &info))
                 .collect();
             let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
-                // Payload: the rule indexes, a newline, then the record on one line.
+                // Payload: the rule indexes, the event's summary, and only the fields the
+                // correlations read, one per line: small to sort, quick to read back.
+                let mut projection = serde_json::Map::new();
+                for path in &corr_paths {
+                    project(&value, path, &mut projection);
+                }
                 let mut payload: Vec<u8> = hits
                     .iter()
                     .map(|h| h.rule.to_string())
@@ -411,7 +516,11 @@ pub fn detect(
                     .join(",")
                     .into_bytes();
                 payload.push(b'\n');
-                payload.extend(trail::record::compact_json(raw.get()).into_bytes());
+                payload.extend(serde_json::to_vec(&info).expect("strings serialise"));
+                payload.push(b'\n');
+                payload.extend(
+                    serde_json::to_vec(&Value::Object(projection)).expect("values serialise"),
+                );
                 let key = SortKey {
                     time_ns: time.as_nanosecond(),
                     event_id: rec.event_id.as_deref().unwrap_or_default().to_string(),
@@ -445,21 +554,24 @@ pub fn detect(
     let mut infos: HashMap<String, EventInfo> = HashMap::new();
     let mut order: VecDeque<(i64, String)> = VecDeque::new();
     sorter.finish(|_, payload| {
-        let split = payload
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(payload.len());
-        let hits: Vec<RuleMatch> = std::str::from_utf8(&payload[..split])
+        let mut lines = payload.splitn(3, |&b| b == b'\n');
+        let (Some(rule_list), Some(info), Some(projection)) =
+            (lines.next(), lines.next(), lines.next())
+        else {
+            return Ok(());
+        };
+        let hits: Vec<RuleMatch> = std::str::from_utf8(rule_list)
             .unwrap_or_default()
             .split(',')
             .filter_map(|n| n.parse().ok())
             .map(|rule| RuleMatch { rule })
             .collect();
-        let Ok(value) = serde_json::from_slice::<Value>(&payload[(split + 1).min(payload.len())..])
-        else {
+        let (Ok(info), Ok(value)) = (
+            serde_json::from_slice::<EventInfo>(info),
+            serde_json::from_slice::<Value>(projection),
+        ) else {
             return Ok(());
         };
-        let info = EventInfo::from(&value);
         let fired = correlator.feed(&value, &hits);
         {
             if let Some(h) = horizon_ms {

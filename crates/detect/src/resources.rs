@@ -4,11 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Resources named by the events behind a finding. Sets keep them unique and ordered.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Resources {
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub key_names: BTreeSet<String>,

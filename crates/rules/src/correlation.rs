@@ -139,11 +139,71 @@ struct Ev {
     value: Option<String>,
 }
 
-#[derive(Default)]
 struct Group {
     events: VecDeque<Ev>,
+    /// Running tallies over `events` (monotone conditions), so a window is judged in constant
+    /// time per event instead of by a rescan: distinct values, and events per base rule.
+    values: HashMap<String, usize>,
+    per_rule: [usize; 64],
     /// Start of the current tumbling window (non-monotone conditions).
     window_start: Option<i64>,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            events: VecDeque::new(),
+            values: HashMap::new(),
+            per_rule: [0; 64],
+            window_start: None,
+        }
+    }
+}
+
+impl Group {
+    fn count(&mut self, ev: &Ev) {
+        if let Some(v) = &ev.value {
+            *self.values.entry(v.clone()).or_default() += 1;
+        }
+        for (bit, n) in self.per_rule.iter_mut().enumerate() {
+            if ev.mask & (1 << bit) != 0 {
+                *n += 1;
+            }
+        }
+    }
+
+    fn forget(&mut self, ev: &Ev) {
+        if let Some(v) = &ev.value
+            && let Some(n) = self.values.get_mut(v)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.values.remove(v);
+            }
+        }
+        for (bit, n) in self.per_rule.iter_mut().enumerate() {
+            if ev.mask & (1 << bit) != 0 {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+
+    /// A necessary condition for [`evaluate`] to fire, from the tallies alone.
+    fn may_fire(&self, corr: &Correlation) -> bool {
+        let rules_seen = self.per_rule.iter().filter(|n| **n > 0).count() as f64;
+        let all_rules = corr.rules.len() as f64;
+        match corr.kind {
+            CorrelationType::EventCount => corr.condition.holds(self.events.len() as f64),
+            CorrelationType::ValueCount => corr.condition.holds(self.values.len() as f64),
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered
+                if corr.condition.is_empty() =>
+            {
+                rules_seen == all_rules
+            }
+            CorrelationType::Temporal => corr.condition.holds(rules_seen),
+            _ => true,
+        }
+    }
 }
 
 /// Streams matched events through every correlation. Feed events in `eventTime` order.
@@ -327,12 +387,20 @@ impl<'r> Correlator<'r> {
         if corr.condition.monotone() {
             if let Some(span) = corr.timespan_ms {
                 while group.events.front().is_some_and(|e| e.t < t - span) {
-                    group.events.pop_front();
+                    if let Some(old) = group.events.pop_front() {
+                        group.forget(&old);
+                    }
                 }
             }
+            group.count(&ev);
             group.events.push_back(ev);
+            if !group.may_fire(corr) {
+                return None;
+            }
             let (events, metric) = evaluate(corr, &group.events)?;
             group.events.clear();
+            group.values.clear();
+            group.per_rule = [0; 64];
             Some(self.emit(ci, &key, events, metric))
         } else {
             // Upper bounds can only be judged once a window is over: tumbling windows.
