@@ -119,8 +119,10 @@ fn filters_narrow_to_the_intrusion() {
     let lines = stdout_lines(&out);
     assert_eq!(
         lines,
-        [r#"{"count":3,"field":"sourceIPAddress","value":"198.51.100.77"}"#,
-            r#"{"count":1,"field":"sourceIPAddress","value":"3.85.10.21"}"#]
+        [
+            r#"{"count":3,"field":"sourceIPAddress","value":"198.51.100.77"}"#,
+            r#"{"count":1,"field":"sourceIPAddress","value":"3.85.10.21"}"#
+        ]
     );
 }
 

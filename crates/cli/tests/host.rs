@@ -198,5 +198,8 @@ fn host_logins_count_malformed_lines_and_exit_2() {
     );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("auth.log") && stderr.contains('3'), "the bad line is named: {stderr}");
+    assert!(
+        stderr.contains("auth.log") && stderr.contains('3'),
+        "the bad line is named: {stderr}"
+    );
 }

@@ -321,7 +321,16 @@ pub fn attack(story: &mut Story<'_>, cast: &Cast, t0: Timestamp) {
         json!({ "requestId": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", "success": true }),
         false);
     // web-1's SSM agent keeps reporting from the instance itself, with the same role session...
-    story.call(&cast.web_role[0], at(11, 30), REGION, "ssm", "UpdateInstanceInformation", json!({ "instanceId": WEB_1, "agentVersion": "3.3.40.0", "platformType": "Linux" }), Value::Null, false);
+    story.call(
+        &cast.web_role[0],
+        at(11, 30),
+        REGION,
+        "ssm",
+        "UpdateInstanceInformation",
+        json!({ "instanceId": WEB_1, "agentVersion": "3.3.40.0", "platformType": "Linux" }),
+        Value::Null,
+        false,
+    );
     // ...while its credentials, read from IMDS over the SSH session, are used from outside.
     let role = &cast.stolen_role;
     story.call(
