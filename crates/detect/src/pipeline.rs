@@ -97,50 +97,83 @@ const GATE_FIELDS: &[&str] = &[
     "userAgent",
 ];
 
-fn gate_value<'r>(rec: &'r trail::Record<'_>, field: &str) -> Option<&'r str> {
-    match field {
-        "eventName" => rec.event_name.as_deref(),
-        "eventSource" => rec.event_source.as_deref(),
-        "userIdentity.type" => rec.user_identity.as_ref().and_then(|u| u.kind.as_deref()),
-        "eventType" => rec.event_type.as_deref(),
-        "errorCode" => rec.error_code.as_deref(),
-        "awsRegion" => rec.aws_region.as_deref(),
-        "recipientAccountId" => rec.recipient_account_id.as_deref(),
-        "sourceIPAddress" => rec.source_ip_address.as_deref(),
-        "userAgent" => rec.user_agent.as_deref(),
-        _ => None,
-    }
+/// Reads one string field of the typed record.
+type Getter = for<'r> fn(&'r trail::Record<'_>) -> Option<&'r str>;
+
+fn identity<'r>(r: &'r trail::Record<'_>) -> Option<&'r trail::UserIdentity<'r>> {
+    r.user_identity.as_ref()
 }
 
-/// The string fields of the typed record, by Sigma field path: a rule that reads only these can
-/// be judged on a small object built from the typed record, exactly as on the whole record.
-const LIGHT_FIELDS: &[&str] = &[
-    "eventVersion",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "awsRegion",
-    "sourceIPAddress",
-    "userAgent",
-    "errorCode",
-    "errorMessage",
-    "eventID",
-    "eventType",
-    "recipientAccountId",
-    "vpcEndpointId",
-    "userIdentity.type",
-    "userIdentity.arn",
-    "userIdentity.accountId",
-    "userIdentity.principalId",
-    "userIdentity.accessKeyId",
-    "userIdentity.userName",
-    "userIdentity.invokedBy",
-    "userIdentity.sessionContext.sessionIssuer.type",
-    "userIdentity.sessionContext.sessionIssuer.arn",
-    "userIdentity.sessionContext.sessionIssuer.accountId",
-    "userIdentity.sessionContext.sessionIssuer.principalId",
-    "userIdentity.sessionContext.sessionIssuer.userName",
+fn issuer<'r>(r: &'r trail::Record<'_>) -> Option<&'r trail::SessionIssuer<'r>> {
+    identity(r)?
+        .session_context
+        .as_ref()?
+        .session_issuer
+        .as_ref()
+}
+
+/// The string fields of the typed record, by Sigma field path, and how to read each: a rule that
+/// reads only these can be judged on a small object built from the typed record, exactly as on the
+/// whole record. Gating, the light object and the summary all read fields through this one table.
+const TYPED_FIELDS: &[(&str, Getter)] = &[
+    ("eventVersion", |r| r.event_version.as_deref()),
+    ("eventTime", |r| r.event_time.as_deref()),
+    ("eventSource", |r| r.event_source.as_deref()),
+    ("eventName", |r| r.event_name.as_deref()),
+    ("awsRegion", |r| r.aws_region.as_deref()),
+    ("sourceIPAddress", |r| r.source_ip_address.as_deref()),
+    ("userAgent", |r| r.user_agent.as_deref()),
+    ("errorCode", |r| r.error_code.as_deref()),
+    ("errorMessage", |r| r.error_message.as_deref()),
+    ("eventID", |r| r.event_id.as_deref()),
+    ("eventType", |r| r.event_type.as_deref()),
+    ("recipientAccountId", |r| r.recipient_account_id.as_deref()),
+    ("vpcEndpointId", |r| r.vpc_endpoint_id.as_deref()),
+    ("userIdentity.type", |r| identity(r)?.kind.as_deref()),
+    ("userIdentity.arn", |r| identity(r)?.arn.as_deref()),
+    ("userIdentity.accountId", |r| {
+        identity(r)?.account_id.as_deref()
+    }),
+    ("userIdentity.principalId", |r| {
+        identity(r)?.principal_id.as_deref()
+    }),
+    ("userIdentity.accessKeyId", |r| {
+        identity(r)?.access_key_id.as_deref()
+    }),
+    ("userIdentity.userName", |r| {
+        identity(r)?.user_name.as_deref()
+    }),
+    ("userIdentity.invokedBy", |r| {
+        identity(r)?.invoked_by.as_deref()
+    }),
+    ("userIdentity.sessionContext.sessionIssuer.type", |r| {
+        issuer(r)?.kind.as_deref()
+    }),
+    ("userIdentity.sessionContext.sessionIssuer.arn", |r| {
+        issuer(r)?.arn.as_deref()
+    }),
+    ("userIdentity.sessionContext.sessionIssuer.accountId", |r| {
+        issuer(r)?.account_id.as_deref()
+    }),
+    (
+        "userIdentity.sessionContext.sessionIssuer.principalId",
+        |r| issuer(r)?.principal_id.as_deref(),
+    ),
+    ("userIdentity.sessionContext.sessionIssuer.userName", |r| {
+        issuer(r)?.user_name.as_deref()
+    }),
 ];
+
+fn is_typed(path: &str) -> bool {
+    TYPED_FIELDS.iter().any(|(p, _)| *p == path)
+}
+
+fn typed_field<'r>(rec: &'r trail::Record<'_>, path: &str) -> Option<&'r str> {
+    TYPED_FIELDS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .and_then(|(_, get)| get(rec))
+}
 
 /// The typed fields an event's summary ([`EventInfo`]) reads.
 const SUMMARY_FIELDS: &[&str] = &[
@@ -157,112 +190,29 @@ const SUMMARY_FIELDS: &[&str] = &[
     "userIdentity.accountId",
 ];
 
-/// The typed record as a small JSON object holding the `wanted` [`LIGHT_FIELDS`] it has.
+/// The typed record as a small JSON object holding the `wanted` typed fields it has.
 fn light_value(rec: &trail::Record<'_>, wanted: &std::collections::BTreeSet<String>) -> Value {
-    use serde_json::Map;
-    let put_at = |m: &mut Map<String, Value>, path: &str, k: &str, v: Option<&str>| {
-        if let Some(v) = v
-            && wanted.contains(path)
-        {
-            m.insert(k.to_string(), Value::from(v));
+    let mut root = serde_json::Map::new();
+    'fields: for (path, get) in TYPED_FIELDS {
+        let Some(v) = get(rec).filter(|_| wanted.contains(*path)) else {
+            continue;
+        };
+        let mut segments: Vec<&str> = path.split('.').collect();
+        let leaf = segments.pop().unwrap_or(path);
+        let mut map = &mut root;
+        for segment in segments {
+            let slot = map
+                .entry(segment)
+                .or_insert_with(|| Value::Object(Default::default()));
+            // Only objects are ever inserted on the way down; anything else is left alone.
+            let Value::Object(next) = slot else {
+                continue 'fields;
+            };
+            map = next;
         }
-    };
-    let put = |m: &mut Map<String, Value>, k: &str, v: Option<&str>| put_at(m, k, k, v);
-    let mut m = Map::new();
-    put(&mut m, "eventVersion", rec.event_version.as_deref());
-    put(&mut m, "eventTime", rec.event_time.as_deref());
-    put(&mut m, "eventSource", rec.event_source.as_deref());
-    put(&mut m, "eventName", rec.event_name.as_deref());
-    put(&mut m, "awsRegion", rec.aws_region.as_deref());
-    put(&mut m, "sourceIPAddress", rec.source_ip_address.as_deref());
-    put(&mut m, "userAgent", rec.user_agent.as_deref());
-    put(&mut m, "errorCode", rec.error_code.as_deref());
-    put(&mut m, "errorMessage", rec.error_message.as_deref());
-    put(&mut m, "eventID", rec.event_id.as_deref());
-    put(&mut m, "eventType", rec.event_type.as_deref());
-    put(
-        &mut m,
-        "recipientAccountId",
-        rec.recipient_account_id.as_deref(),
-    );
-    put(&mut m, "vpcEndpointId", rec.vpc_endpoint_id.as_deref());
-    if let Some(u) = &rec.user_identity {
-        let mut id = Map::new();
-        put_at(&mut id, "userIdentity.type", "type", u.kind.as_deref());
-        put_at(&mut id, "userIdentity.arn", "arn", u.arn.as_deref());
-        put_at(
-            &mut id,
-            "userIdentity.accountId",
-            "accountId",
-            u.account_id.as_deref(),
-        );
-        put_at(
-            &mut id,
-            "userIdentity.principalId",
-            "principalId",
-            u.principal_id.as_deref(),
-        );
-        put_at(
-            &mut id,
-            "userIdentity.accessKeyId",
-            "accessKeyId",
-            u.access_key_id.as_deref(),
-        );
-        put_at(
-            &mut id,
-            "userIdentity.userName",
-            "userName",
-            u.user_name.as_deref(),
-        );
-        put_at(
-            &mut id,
-            "userIdentity.invokedBy",
-            "invokedBy",
-            u.invoked_by.as_deref(),
-        );
-        if let Some(issuer) = u
-            .session_context
-            .as_ref()
-            .and_then(|c| c.session_issuer.as_ref())
-        {
-            let mut i = Map::new();
-            put_at(
-                &mut i,
-                "userIdentity.sessionContext.sessionIssuer.type",
-                "type",
-                issuer.kind.as_deref(),
-            );
-            put_at(
-                &mut i,
-                "userIdentity.sessionContext.sessionIssuer.arn",
-                "arn",
-                issuer.arn.as_deref(),
-            );
-            put_at(
-                &mut i,
-                "userIdentity.sessionContext.sessionIssuer.accountId",
-                "accountId",
-                issuer.account_id.as_deref(),
-            );
-            put_at(
-                &mut i,
-                "userIdentity.sessionContext.sessionIssuer.principalId",
-                "principalId",
-                issuer.principal_id.as_deref(),
-            );
-            put_at(
-                &mut i,
-                "userIdentity.sessionContext.sessionIssuer.userName",
-                "userName",
-                issuer.user_name.as_deref(),
-            );
-            let mut ctx = Map::new();
-            ctx.insert("sessionIssuer".into(), Value::Object(i));
-            id.insert("sessionContext".into(), Value::Object(ctx));
-        }
-        m.insert("userIdentity".into(), Value::Object(id));
+        map.insert(leaf.to_string(), Value::from(v));
     }
-    Value::Object(m)
+    Value::Object(root)
 }
 
 /// What to do with a record before any JSON tree is built for it.
@@ -301,7 +251,7 @@ fn gate_passes(
     rec: &trail::Record<'_>,
 ) -> bool {
     gates.iter().any(|(field, set)| {
-        gate_value(rec, field).is_some_and(|v| set.contains(v) || set.contains(&v.to_lowercase()))
+        typed_field(rec, field).is_some_and(|v| set.contains(v) || set.contains(&v.to_lowercase()))
     })
 }
 
@@ -323,10 +273,7 @@ impl Prefilter {
             let needs = &rule.needs;
             let light = !needs.keywords
                 && !needs.modifiers.contains("fieldref")
-                && needs
-                    .fields
-                    .iter()
-                    .all(|f| LIGHT_FIELDS.contains(&f.as_str()));
+                && needs.fields.iter().all(|f| is_typed(f));
             if light {
                 light_fields.extend(needs.fields.iter().cloned());
             }
@@ -355,7 +302,7 @@ impl Prefilter {
         let mut light_feeder = vec![false; ruleset.rules().len()];
         for c in ruleset.correlations() {
             let fields = correlation_fields(c);
-            if fields.iter().all(|p| LIGHT_FIELDS.contains(&p.as_str())) {
+            if fields.iter().all(|p| is_typed(p)) {
                 light_fields.extend(fields);
                 for &r in &c.rules {
                     light_feeder[r] = true;
@@ -364,10 +311,7 @@ impl Prefilter {
         }
         // A rule that also feeds a correlation reading other fields needs the whole record.
         for c in ruleset.correlations() {
-            if !correlation_fields(c)
-                .iter()
-                .all(|p| LIGHT_FIELDS.contains(&p.as_str()))
-            {
+            if !correlation_fields(c).iter().all(|p| is_typed(p)) {
                 for &r in &c.rules {
                     light_feeder[r] = false;
                 }
