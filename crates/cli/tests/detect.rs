@@ -34,18 +34,25 @@ fn findings(out: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[test]
-fn sigmahq_rules_find_the_intrusion_with_every_field() {
+/// `detect` on the bundled incident with only the SigmaHQ rules, in `format`, plus `extra` options.
+fn detect_sigma(format: &str, extra: &[&str]) -> Output {
     let rules = sigma();
-    let out = run(&[
+    let incident = incident();
+    let base = [
         "detect",
-        &incident(),
+        incident.as_str(),
         "--no-builtin",
         "--rules",
         rules.to_str().unwrap(),
         "--format",
-        "jsonl",
-    ]);
+        format,
+    ];
+    run(&[&base[..], extra].concat())
+}
+
+#[test]
+fn sigmahq_rules_find_the_intrusion_with_every_field() {
+    let out = detect_sigma("jsonl", &[]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -114,55 +121,28 @@ fn sigmahq_rules_find_the_intrusion_with_every_field() {
 
 #[test]
 fn severity_filters_and_fail_on() {
-    let rules = sigma();
-    let base = [
-        "detect",
-        &incident(),
-        "--no-builtin",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--format",
-        "jsonl",
-    ];
-    let out = run(&[&base[..], &["--min-severity", "medium"]].concat());
+    let out = detect_sigma("jsonl", &["--min-severity", "medium"]);
     let all = findings(&out);
     assert!(!all.is_empty());
     assert!(
         all.iter()
             .all(|f| f["severity"] != "low" && f["severity"] != "info")
     );
-    let out = run(&[&base[..], &["--fail-on", "medium"]].concat());
+    let out = detect_sigma("jsonl", &["--fail-on", "medium"]);
     assert_eq!(out.status.code(), Some(1));
-    let out = run(&[&base[..], &["--fail-on", "critical"]].concat());
+    let out = detect_sigma("jsonl", &["--fail-on", "critical"]);
     assert_eq!(out.status.code(), Some(0));
-    let out = run(&[&base[..], &["--fail-on", "severe"]].concat());
+    let out = detect_sigma("jsonl", &["--fail-on", "severe"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn csv_and_table_outputs() {
-    let rules = sigma();
-    let out = run(&[
-        "detect",
-        &incident(),
-        "--no-builtin",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let out = detect_sigma("csv", &[]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("id,severity,rule_id,title,outcome,event_time"));
     assert!(text.lines().count() > 2);
-    let out = run(&[
-        "detect",
-        &incident(),
-        "--no-builtin",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--format",
-        "table",
-    ]);
+    let out = detect_sigma("table", &[]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("AWS Key Pair Import Activity"));
     assert!(text.contains("user/ci-deployer ImportKeyPair (key backup-key) from 198.51.100.77"));
@@ -191,19 +171,9 @@ fn a_rule_the_engine_cannot_run_is_named() {
 
 #[test]
 fn snapshot_enriches_findings() {
-    let rules = sigma();
     let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incident/snapshot");
-    let args = [
-        "detect",
-        &incident(),
-        "--no-builtin",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--format",
-        "jsonl",
-    ];
-    let plain = findings(&run(&args));
-    let out = run(&[&args[..], &["--snapshot", snapshot.to_str().unwrap()]].concat());
+    let plain = findings(&detect_sigma("jsonl", &[]));
+    let out = detect_sigma("jsonl", &["--snapshot", snapshot.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -221,7 +191,7 @@ fn snapshot_enriches_findings() {
         "instances behind sg-0e5b0c0a0000000a1: i-0a1b2c3d4e5f60001 (running), i-0a1b2c3d4e5f60002 (running)"
     );
     assert!(plain.iter().all(|f| f.get("context").is_none()));
-    let out = run(&[&args[..], &["--snapshot", "/nonexistent"]].concat());
+    let out = detect_sigma("jsonl", &["--snapshot", "/nonexistent"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--snapshot /nonexistent: not a folder"));
 }
