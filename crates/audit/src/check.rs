@@ -1,0 +1,287 @@
+//! Audit checks: one TOML file each under `crates/audit/checks/`, compiled into [`Check`]s.
+//!
+//! A check names the kind of resource it looks at, a predicate over that resource's facts
+//! (see [`crate::expr`]), the facts to show as evidence, a message template, and its own test cases:
+//! resources that must match and resources that must not.
+
+use std::collections::BTreeMap;
+
+use report::Severity;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::expr::Expr;
+use crate::facts::Kind;
+
+/// A check file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckFile {
+    id: String,
+    title: String,
+    severity: String,
+    resource: String,
+    #[serde(rename = "where")]
+    predicate: String,
+    /// `{field}` placeholders are filled from the resource's facts.
+    message: String,
+    #[serde(default)]
+    evidence: Vec<String>,
+    rationale: String,
+    remediation: String,
+    /// The knowledge-base event (`trailhound explain EVENT`) for the fix.
+    #[serde(default)]
+    kb: Option<String>,
+    /// The Prowler check(s) covering the same ground, when there is one.
+    #[serde(default)]
+    prowler: Vec<String>,
+    /// The finding's severity when the predicate's `latent_when` holds instead (e.g. a group open to
+    /// the internet in front of an instance with no route from the internet).
+    #[serde(default)]
+    latent_when: Option<String>,
+    #[serde(default)]
+    tests: Vec<TestFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestFile {
+    name: String,
+    expect: bool,
+    resource: toml::Value,
+    /// For checks with `latent_when`: whether this case is latent.
+    #[serde(default)]
+    latent: Option<bool>,
+}
+
+/// A compiled check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub kind: Kind,
+    #[serde(rename = "where")]
+    pub predicate_text: String,
+    #[serde(skip)]
+    pub predicate: Expr,
+    pub message: String,
+    pub evidence: Vec<String>,
+    pub rationale: String,
+    pub remediation: String,
+    pub kb: Option<String>,
+    pub prowler: Vec<String>,
+    pub latent_when_text: Option<String>,
+    #[serde(skip)]
+    pub latent_when: Option<Expr>,
+    pub tests: Vec<CheckTest>,
+    /// The file it came from (relative), for errors and the generated docs.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckTest {
+    pub name: String,
+    pub expect: bool,
+    pub latent: Option<bool>,
+    pub resource: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct CheckError {
+    pub file: String,
+    pub message: String,
+}
+
+impl Check {
+    /// Compiles a check file. Every field path, threshold and placeholder is checked against the
+    /// resource kind's facts and the default thresholds, so a typo fails here, not silently at run time.
+    pub fn compile(
+        file: &str,
+        text: &str,
+        thresholds: &BTreeMap<String, Value>,
+    ) -> Result<Check, CheckError> {
+        let err = |message: String| CheckError {
+            file: file.to_string(),
+            message,
+        };
+        let raw: CheckFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        let stem = std::path::Path::new(file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if raw.id != stem {
+            return Err(err(format!(
+                "id {:?} must equal the file name {stem:?} (one id, one file)",
+                raw.id
+            )));
+        }
+        let severity = Severity::parse(&raw.severity)
+            .ok_or_else(|| err(format!("unknown severity {:?}", raw.severity)))?;
+        let kind = Kind::parse(&raw.resource).ok_or_else(|| {
+            err(format!(
+                "unknown resource kind {:?}: one of {}",
+                raw.resource,
+                Kind::ALL.map(Kind::as_str).join(", ")
+            ))
+        })?;
+        let compile_expr = |what: &str, text: &str| -> Result<Expr, CheckError> {
+            let expr = Expr::parse(text).map_err(|e| err(format!("{what}: {e}")))?;
+            for path in expr.fields() {
+                if !kind.has_field(&path[0]) {
+                    return Err(err(format!(
+                        "{what}: {} has no fact {:?} (facts: {})",
+                        kind.as_str(),
+                        path.join("."),
+                        kind.fields().join(", ")
+                    )));
+                }
+            }
+            let mut names = Vec::new();
+            expr.thresholds(&mut names);
+            for name in names {
+                if !thresholds.contains_key(&name) {
+                    return Err(err(format!(
+                        "{what}: unknown threshold ${name} (known: {})",
+                        thresholds.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
+            Ok(expr)
+        };
+        let predicate = compile_expr("where", &raw.predicate)?;
+        let latent_when = raw
+            .latent_when
+            .as_deref()
+            .map(|t| compile_expr("latent_when", t))
+            .transpose()?;
+        for field in raw.evidence.iter().chain(placeholders(&raw.message).iter()) {
+            let head = field.split('.').next().unwrap_or_default();
+            if !kind.has_field(head) {
+                return Err(err(format!(
+                    "evidence or message names {field:?}, which {} does not have",
+                    kind.as_str()
+                )));
+            }
+        }
+        if raw.tests.iter().filter(|t| t.expect).count() == 0
+            || raw.tests.iter().filter(|t| !t.expect).count() == 0
+        {
+            return Err(err(
+                "a check needs at least one test that matches and one that does not".into(),
+            ));
+        }
+        let tests = raw
+            .tests
+            .into_iter()
+            .map(|t| {
+                let resource = serde_json::to_value(&t.resource)
+                    .map_err(|e| err(format!("test {:?}: {e}", t.name)))?;
+                Ok(CheckTest {
+                    name: t.name,
+                    expect: t.expect,
+                    latent: t.latent,
+                    resource,
+                })
+            })
+            .collect::<Result<Vec<_>, CheckError>>()?;
+        Ok(Check {
+            id: raw.id,
+            title: raw.title,
+            severity,
+            kind,
+            predicate_text: raw.predicate,
+            predicate,
+            message: raw.message,
+            evidence: raw.evidence,
+            rationale: raw.rationale,
+            remediation: raw.remediation,
+            kb: raw.kb,
+            prowler: raw.prowler,
+            latent_when_text: raw.latent_when,
+            latent_when,
+            tests,
+            file: file.to_string(),
+        })
+    }
+
+    /// Runs the check's own test cases; returns one line per failure.
+    pub fn self_test(&self, thresholds: &BTreeMap<String, Value>) -> Vec<String> {
+        let mut failures = Vec::new();
+        for t in &self.tests {
+            let got = self.predicate.matches(&t.resource, thresholds);
+            if got != t.expect {
+                failures.push(format!(
+                    "{}: test {:?} expected {} but the check {}",
+                    self.id,
+                    t.name,
+                    if t.expect { "a match" } else { "no match" },
+                    if got { "matched" } else { "did not match" }
+                ));
+            }
+            if let (Some(want), Some(latent)) = (t.latent, &self.latent_when) {
+                let got = latent.matches(&t.resource, thresholds);
+                if got != want {
+                    failures.push(format!(
+                        "{}: test {:?} expected latent={want}, got {got}",
+                        self.id, t.name
+                    ));
+                }
+            }
+        }
+        failures
+    }
+
+    /// The message with `{field}` placeholders filled from the facts.
+    pub fn render_message(&self, facts: &Value) -> String {
+        fill(&self.message, facts)
+    }
+}
+
+/// `{a.b}` placeholders in a template.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push(rest[start + 1..start + len].to_string());
+        rest = &rest[start + len + 1..];
+    }
+    out
+}
+
+fn fill(template: &str, facts: &Value) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let path: Vec<String> = rest[start + 1..start + len]
+            .split('.')
+            .map(str::to_string)
+            .collect();
+        out.push_str(&display(crate::expr::lookup(facts, &path)));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A fact as a user reads it: strings bare, lists comma-joined, missing as `-`.
+pub fn display(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "-".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| display(Some(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    }
+}

@@ -1,0 +1,1008 @@
+//! Facts: the flat view of the account model that checks are written against.
+//!
+//! Each resource kind has one struct here; its serialized field names are the only names a check may
+//! use (a check naming another field fails to compile). Facts are derived once per audit from the
+//! [`cloud::Account`] (and the reachability evaluator for exposure), so checks stay simple predicates
+//! and the same predicates can run as SQL over an exported table of facts.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use cloud::{Account, NaclAction, RuleSource, SgRule};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::policy;
+
+macro_rules! kinds {
+    ($($variant:ident => $name:literal, $facts:ty;)*) => {
+        /// The kinds of resource a check can look at.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind { $($variant),* }
+
+        impl Kind {
+            pub const ALL: [Kind; [$($name),*].len()] = [$(Kind::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Kind::$variant => $name),* }
+            }
+
+            /// The fact names of this kind, from its struct.
+            pub fn fields(self) -> Vec<String> {
+                let value = match self {
+                    $(Kind::$variant => serde_json::to_value(<$facts>::default()),)*
+                };
+                match value {
+                    Ok(Value::Object(map)) => map.keys().cloned().collect(),
+                    _ => Vec::new(),
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    Account => "account", AccountFacts;
+    Region => "region", RegionFacts;
+    Instance => "instance", InstanceFacts;
+    SecurityGroup => "security_group", SecurityGroupFacts;
+    NetworkAcl => "network_acl", NetworkAclFacts;
+    Vpc => "vpc", VpcFacts;
+    LaunchTemplate => "launch_template", LaunchTemplateFacts;
+    Volume => "volume", VolumeFacts;
+    KeyPair => "key_pair", KeyPairFacts;
+    User => "user", UserFacts;
+    AccessKey => "access_key", AccessKeyFacts;
+    IamSshKey => "iam_ssh_key", IamSshKeyFacts;
+    Trail => "trail", TrailFacts;
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn has_field(self, name: &str) -> bool {
+        self.fields().iter().any(|f| f == name)
+    }
+}
+
+/// One resource's facts, ready for the checks.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: Kind,
+    pub id: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub facts: Value,
+}
+
+/// Internet exposure of one instance on one kind of port, as the reachability evaluator sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exposure {
+    /// Reachable from the internet.
+    Exposed,
+    /// A security group admits the internet, but no path from it exists (no public address, no
+    /// route to an internet gateway, or a NACL denies it).
+    Latent,
+    #[default]
+    None,
+}
+
+/// What the audit asks the reachability evaluator about one instance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InstanceExposure {
+    pub ssh: Exposure,
+    pub rdp: Exposure,
+    /// Every tcp port (0-65535) or all traffic.
+    pub all_ports: Exposure,
+    /// The ports reachable from the internet, as `tcp/22`, `tcp/8000-8080`, `all`.
+    pub ports: Vec<String>,
+    /// The internet sources admitted (CIDRs of the allowing rules).
+    pub sources: Vec<String>,
+    /// True when the exposure exists only over IPv6.
+    pub ipv6_only: bool,
+    /// True when some exposure is over IPv6.
+    pub ipv6: bool,
+}
+
+/// Answers exposure questions for the audit; `reach` implements it exactly.
+pub trait ExposureOracle: Sync {
+    fn instance(&self, instance_id: &str) -> InstanceExposure;
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountFacts {
+    pub account: Option<String>,
+    pub password_policy_set: bool,
+    pub password_min_length: Option<i64>,
+    pub password_require_symbols: Option<bool>,
+    pub password_require_numbers: Option<bool>,
+    pub password_require_uppercase: Option<bool>,
+    pub password_require_lowercase: Option<bool>,
+    pub password_max_age_days: Option<i64>,
+    pub password_reuse_prevention: Option<i64>,
+    /// Trails known (describe-trails was read).
+    pub trails_known: bool,
+    /// A multi-region trail that is logging and records management events.
+    pub multi_region_trail_logging: bool,
+    pub trail_count: usize,
+    /// Root user facts from the credential report, when it has a `<root_account>` row.
+    pub root_mfa_active: Option<bool>,
+    pub root_access_key_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RegionFacts {
+    pub region: String,
+    pub account: Option<String>,
+    pub ebs_encryption_by_default: Option<bool>,
+    /// Account default for new instances' IMDS tokens (`required` / `optional` / `no-preference`).
+    pub imds_default_http_tokens: Option<String>,
+    pub imds_default_hop_limit: Option<i64>,
+    /// GuardDuty detectors known for the region (list-detectors was read).
+    pub guardduty_known: bool,
+    pub guardduty_enabled: bool,
+    pub instance_count: usize,
+    pub serial_console_access: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InstanceFacts {
+    pub id: String,
+    pub name: Option<String>,
+    pub region: String,
+    pub account: Option<String>,
+    pub state: String,
+    pub platform: Option<String>,
+    pub key_name: Option<String>,
+    /// None when the region's key pairs are unknown.
+    pub key_pair_exists: Option<bool>,
+    pub launch_age_days: Option<i64>,
+    pub public_ip: Option<String>,
+    pub ipv6_addresses: Vec<String>,
+    pub has_public_address: bool,
+    pub instance_profile: Option<String>,
+    pub role_names: Vec<String>,
+    /// The instance's role may do anything (`*` on `*`, or AdministratorAccess).
+    pub role_admin: bool,
+    pub http_tokens: Option<String>,
+    pub http_endpoint: Option<String>,
+    pub hop_limit: Option<i64>,
+    pub imdsv1: bool,
+    /// None when SSM's managed instance list is unknown.
+    pub ssm_managed: Option<bool>,
+    pub termination_protection: Option<bool>,
+    pub security_groups: Vec<String>,
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub unencrypted_volumes: Vec<String>,
+    pub exposure: InstanceExposure,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SgRuleFacts {
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    /// `cidr4`, `cidr6`, `group`, `prefix_list`.
+    pub source_kind: String,
+    pub source: String,
+    /// `0.0.0.0/0` or `::/0` (judged by prefix length).
+    pub anywhere: bool,
+    pub covers_ssh: bool,
+    pub covers_rdp: bool,
+    /// All traffic, or every tcp port.
+    pub all_ports: bool,
+    pub rule_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SecurityGroupFacts {
+    pub id: String,
+    pub name: String,
+    pub vpc_id: Option<String>,
+    pub region: String,
+    pub account: Option<String>,
+    pub is_default: bool,
+    pub ingress: Vec<SgRuleFacts>,
+    pub egress: Vec<SgRuleFacts>,
+    /// ENIs using the group.
+    pub attachments: usize,
+    /// Instances behind the group.
+    pub instances: Vec<String>,
+    /// Launch templates or other groups referring to it (so it is not unused even without ENIs).
+    pub referenced: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NaclVerdict {
+    /// `allow` or `deny`: the first entry in rule order that matches.
+    pub action: String,
+    pub rule_number: i32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetworkAclFacts {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    pub region: String,
+    pub account: Option<String>,
+    pub is_default: bool,
+    pub subnets: Vec<String>,
+    /// Inbound from anywhere (IPv4 0.0.0.0/0), first match in rule order, per port kind.
+    pub ssh_from_anywhere: NaclVerdict,
+    pub rdp_from_anywhere: NaclVerdict,
+    pub all_from_anywhere: NaclVerdict,
+    pub ssh_from_anywhere_v6: NaclVerdict,
+    pub rdp_from_anywhere_v6: NaclVerdict,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VpcFacts {
+    pub id: String,
+    pub region: String,
+    pub account: Option<String>,
+    pub is_default: bool,
+    pub flow_logs_known: bool,
+    pub active_flow_logs: usize,
+    pub instances: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LaunchTemplateFacts {
+    pub id: String,
+    pub name: Option<String>,
+    pub region: String,
+    pub account: Option<String>,
+    pub default_version: Option<i64>,
+    pub key_name: Option<String>,
+    pub http_tokens: Option<String>,
+    pub http_endpoint: Option<String>,
+    pub imdsv1: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VolumeFacts {
+    pub id: String,
+    pub region: String,
+    pub account: Option<String>,
+    pub state: Option<String>,
+    pub encrypted: Option<bool>,
+    pub instances: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KeyPairFacts {
+    pub name: String,
+    pub id: Option<String>,
+    pub region: String,
+    pub account: Option<String>,
+    pub key_type: Option<String>,
+    pub fingerprint: Option<String>,
+    pub age_days: Option<i64>,
+    /// Instances (any state but terminated) launched with it.
+    pub instances: Vec<String>,
+    /// Those reachable on 22 from the internet.
+    pub exposed_instances: Vec<String>,
+    pub launch_templates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UserFacts {
+    pub name: String,
+    pub arn: String,
+    pub account: Option<String>,
+    pub console_access: Option<bool>,
+    pub mfa_known: bool,
+    pub mfa_devices: usize,
+    pub admin: bool,
+    pub password_last_used_days: Option<i64>,
+    pub active_access_keys: usize,
+    pub active_ssh_keys: usize,
+    pub ssh_keys_known: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccessKeyFacts {
+    pub id: String,
+    pub user: String,
+    pub account: Option<String>,
+    pub status: String,
+    pub age_days: Option<i64>,
+    /// Days since last use; None when never used (or unknown).
+    pub last_used_days: Option<i64>,
+    pub used: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IamSshKeyFacts {
+    pub id: String,
+    pub user: String,
+    pub account: Option<String>,
+    pub status: String,
+    pub age_days: Option<i64>,
+    pub fingerprint: Option<String>,
+    /// Active SSH keys the user holds (this one included).
+    pub user_active_keys: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrailFacts {
+    pub name: String,
+    pub region: String,
+    pub account: Option<String>,
+    pub home_region: Option<String>,
+    pub multi_region: Option<bool>,
+    pub logging: Option<bool>,
+    pub log_file_validation: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub cloudwatch_logs: Option<String>,
+    /// Records management events (read and write), when the selectors are known.
+    pub management_events: Option<bool>,
+    pub is_organization: Option<bool>,
+}
+
+fn days_since(t: Option<Timestamp>, now: Timestamp) -> Option<i64> {
+    t.map(|t| now.duration_since(t).as_secs().div_euclid(86_400))
+}
+
+fn protocol_name(p: &str) -> &str {
+    match p {
+        "6" => "tcp",
+        "17" => "udp",
+        "1" => "icmp",
+        "58" => "icmpv6",
+        other => other,
+    }
+}
+
+fn rule_facts(rule: &SgRule) -> SgRuleFacts {
+    let protocol = protocol_name(&rule.protocol).to_string();
+    let (source_kind, source) = match &rule.source {
+        RuleSource::Cidr4(n) => ("cidr4", n.to_string()),
+        RuleSource::Cidr6(n) => ("cidr6", n.to_string()),
+        RuleSource::Group {
+            group_id,
+            group_name,
+            ..
+        } => (
+            "group",
+            group_id.clone().or(group_name.clone()).unwrap_or_default(),
+        ),
+        RuleSource::PrefixList(id) => ("prefix_list", id.clone()),
+    };
+    let all_ports = rule.protocol == "-1"
+        || (protocol == "tcp"
+            && rule.from_port.is_none_or(|f| f <= 0)
+            && rule.to_port.is_none_or(|t| t >= 65535));
+    let normalized = SgRule {
+        protocol: protocol.clone(),
+        ..rule.clone()
+    };
+    SgRuleFacts {
+        covers_ssh: normalized.covers_port("tcp", 22),
+        covers_rdp: normalized.covers_port("tcp", 3389),
+        all_ports,
+        protocol,
+        from_port: rule.from_port,
+        to_port: rule.to_port,
+        source_kind: source_kind.into(),
+        source,
+        anywhere: rule.source.is_anywhere(),
+        rule_id: rule.rule_id.clone(),
+    }
+}
+
+/// The first NACL entry, in rule order, that matches inbound tcp `port` (None = all traffic) from
+/// anywhere over IPv4 or IPv6.
+fn nacl_first_match(acl: &cloud::NetworkAcl, port: Option<u16>, ipv6: bool) -> NaclVerdict {
+    let mut entries: Vec<_> = acl.entries.iter().filter(|e| !e.egress).collect();
+    entries.sort_by_key(|e| e.rule_number);
+    for e in entries {
+        let family_ok = if ipv6 {
+            e.cidr_v6.is_some_and(|n| n.prefix_len() == 0)
+        } else {
+            e.cidr_v4.is_some_and(|n| n.prefix_len() == 0)
+        };
+        if !family_ok {
+            continue;
+        }
+        let protocol = protocol_name(&e.protocol);
+        let covers = match port {
+            None => protocol == "-1",
+            Some(p) => {
+                protocol == "-1"
+                    || (protocol == "tcp"
+                        && e.port_range
+                            .is_none_or(|(a, b)| a <= i32::from(p) && i32::from(p) <= b))
+            }
+        };
+        if covers {
+            return NaclVerdict {
+                action: match e.action {
+                    NaclAction::Allow => "allow".into(),
+                    NaclAction::Deny => "deny".into(),
+                },
+                rule_number: e.rule_number,
+            };
+        }
+    }
+    // The implicit `*` rule denies what nothing allowed.
+    NaclVerdict {
+        action: "deny".into(),
+        rule_number: 32767,
+    }
+}
+
+fn to_value<T: Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+/// Builds every resource's facts.
+pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Resource>,
+                kind: Kind,
+                id: &str,
+                acct: &Option<String>,
+                region: Option<&str>,
+                facts: Value| {
+        out.push(Resource {
+            kind,
+            id: id.to_string(),
+            account: acct.clone(),
+            region: region.map(str::to_string),
+            facts,
+        })
+    };
+
+    // Accounts (IAM is global): one resource per account id, or one unnamed if the snapshot has none.
+    let mut accounts: Vec<Option<String>> = account.account_ids.iter().cloned().map(Some).collect();
+    if accounts.is_empty() {
+        accounts.push(None);
+    }
+    let trails_known = !account.trails.is_empty();
+    for acct in &accounts {
+        let acct_ref = acct.as_deref();
+        let pp = account.password_policy(acct_ref);
+        let trails: Vec<_> = account
+            .trails
+            .iter()
+            .filter(|t| acct.is_none() || t.account == *acct || t.account.is_none())
+            .collect();
+        let root = account
+            .credential_report
+            .iter()
+            .find(|r| r.user == "<root_account>" && (acct.is_none() || r.account == *acct));
+        let facts = AccountFacts {
+            account: acct.clone(),
+            password_policy_set: pp.is_some(),
+            password_min_length: pp.and_then(|p| p.minimum_length),
+            password_require_symbols: pp.and_then(|p| p.require_symbols),
+            password_require_numbers: pp.and_then(|p| p.require_numbers),
+            password_require_uppercase: pp.and_then(|p| p.require_uppercase),
+            password_require_lowercase: pp.and_then(|p| p.require_lowercase),
+            password_max_age_days: pp.and_then(|p| p.max_age_days),
+            password_reuse_prevention: pp.and_then(|p| p.reuse_prevention),
+            trails_known,
+            multi_region_trail_logging: trails.iter().any(|t| {
+                t.is_multi_region == Some(true)
+                    && t.status.as_ref().and_then(|s| s.is_logging) == Some(true)
+                    && trail_records_management(t) != Some(false)
+            }),
+            trail_count: trails.len(),
+            root_mfa_active: root.and_then(|r| r.mfa_active),
+            root_access_key_active: root.and_then(|r| {
+                match (r.access_key_1.active, r.access_key_2.active) {
+                    (None, None) => None,
+                    (a, b) => Some(a == Some(true) || b == Some(true)),
+                }
+            }),
+        };
+        push(
+            &mut out,
+            Kind::Account,
+            acct.as_deref().unwrap_or("account"),
+            acct,
+            None,
+            to_value(&facts),
+        );
+    }
+
+    // Regions.
+    let guardduty_known = account
+        .gaps
+        .iter()
+        .all(|g| !g.operation.to_ascii_lowercase().contains("detector"));
+    let mut regions: BTreeMap<(Option<String>, String), ()> = BTreeMap::new();
+    for s in &account.region_settings {
+        regions.insert((s.account.clone(), s.region.clone()), ());
+    }
+    for r in &account.regions {
+        if !regions.keys().any(|(_, region)| region == r) {
+            regions.insert((account.account_ids.first().cloned(), r.clone()), ());
+        }
+    }
+    for (acct, region) in regions.keys() {
+        let settings = account.region_settings(acct.as_deref(), region);
+        let imds = settings.and_then(|s| s.imds_defaults.as_ref());
+        let facts = RegionFacts {
+            region: region.clone(),
+            account: acct.clone(),
+            ebs_encryption_by_default: settings.and_then(|s| s.ebs_encryption_by_default),
+            imds_default_http_tokens: imds.and_then(|m| m.http_tokens.clone()),
+            imds_default_hop_limit: imds.and_then(|m| m.hop_limit),
+            guardduty_known,
+            guardduty_enabled: account.guardduty_detectors.iter().any(|d| {
+                d.region == *region
+                    && (acct.is_none() || d.account.is_none() || d.account == *acct)
+                    && d.status.as_deref().is_none_or(|s| s == "ENABLED")
+            }),
+            instance_count: account
+                .instances
+                .iter()
+                .filter(|i| i.region == *region)
+                .count(),
+            serial_console_access: settings.and_then(|s| s.serial_console_access),
+        };
+        push(
+            &mut out,
+            Kind::Region,
+            &format!("{}/{region}", acct.as_deref().unwrap_or("-")),
+            acct,
+            Some(region),
+            to_value(&facts),
+        );
+    }
+
+    // Instances.
+    let key_regions: HashSet<&str> = account
+        .key_pairs
+        .iter()
+        .map(|k| k.region.as_str())
+        .collect();
+    let ssm_known = !account.ssm_instances.is_empty()
+        || account.gaps.iter().all(|g| {
+            !g.operation
+                .to_ascii_lowercase()
+                .contains("instance-information")
+        });
+    let admin_roles: HashMap<&str, bool> = account
+        .roles
+        .iter()
+        .map(|r| (r.name.as_str(), policy::role_is_admin(account, r)))
+        .collect();
+    let mut exposures: HashMap<&str, InstanceExposure> = HashMap::new();
+    for inst in &account.instances {
+        let exp = if inst.state == "terminated" {
+            InstanceExposure::default()
+        } else {
+            exposure.instance(&inst.id)
+        };
+        let roles = account.roles_of_instance(&inst.id);
+        let meta = inst.metadata_options.as_ref();
+        let facts = InstanceFacts {
+            id: inst.id.clone(),
+            name: inst.tags.get("Name").cloned(),
+            region: inst.region.clone(),
+            account: inst.account.clone(),
+            state: inst.state.clone(),
+            platform: inst.platform.clone(),
+            key_name: inst.key_name.clone(),
+            key_pair_exists: inst.key_name.as_ref().and_then(|k| {
+                key_regions.contains(inst.region.as_str()).then(|| {
+                    account
+                        .key_pair(inst.account.as_deref(), &inst.region, k)
+                        .is_some()
+                })
+            }),
+            launch_age_days: days_since(inst.launch_time, now),
+            public_ip: inst.public_ip.map(|ip| ip.to_string()),
+            ipv6_addresses: account
+                .enis_of_instance(&inst.id)
+                .iter()
+                .flat_map(|e| e.ipv6_addresses.iter().map(|a| a.to_string()))
+                .collect(),
+            has_public_address: inst.public_ip.is_some()
+                || account
+                    .enis_of_instance(&inst.id)
+                    .iter()
+                    .any(|e| e.public_ip.is_some() || !e.ipv6_addresses.is_empty()),
+            instance_profile: inst.iam_instance_profile.as_ref().map(|p| p.arn.clone()),
+            role_admin: roles
+                .iter()
+                .any(|r| admin_roles.get(r.name.as_str()) == Some(&true)),
+            role_names: roles.iter().map(|r| r.name.clone()).collect(),
+            http_tokens: meta.and_then(|m| m.http_tokens.clone()),
+            http_endpoint: meta.and_then(|m| m.http_endpoint.clone()),
+            hop_limit: meta.and_then(|m| m.hop_limit),
+            imdsv1: meta.is_some_and(|m| m.allows_imdsv1()),
+            ssm_managed: ssm_known.then(|| account.is_ssm_managed(&inst.id)),
+            termination_protection: inst.disable_api_termination,
+            security_groups: inst.security_group_ids.clone(),
+            subnet_id: inst.subnet_id.clone(),
+            vpc_id: inst.vpc_id.clone(),
+            unencrypted_volumes: inst
+                .block_devices
+                .iter()
+                .filter_map(|b| b.volume_id.as_deref())
+                .filter(|v| {
+                    account
+                        .volume(v)
+                        .is_some_and(|v| v.encrypted == Some(false))
+                })
+                .map(str::to_string)
+                .collect(),
+            exposure: exp.clone(),
+        };
+        exposures.insert(inst.id.as_str(), exp);
+        push(
+            &mut out,
+            Kind::Instance,
+            &inst.id,
+            &inst.account,
+            Some(&inst.region),
+            to_value(&facts),
+        );
+    }
+
+    // Security groups.
+    let mut attachments: HashMap<&str, usize> = HashMap::new();
+    for eni in &account.network_interfaces {
+        for g in &eni.security_group_ids {
+            *attachments.entry(g.as_str()).or_default() += 1;
+        }
+    }
+    let mut referenced: HashSet<String> = HashSet::new();
+    for sg in &account.security_groups {
+        for rule in sg.ingress.iter().chain(&sg.egress) {
+            if let RuleSource::Group {
+                group_id: Some(g), ..
+            } = &rule.source
+                && *g != sg.id
+            {
+                referenced.insert(g.clone());
+            }
+        }
+    }
+    for lt in &account.launch_templates {
+        for v in &lt.versions {
+            referenced.extend(v.security_group_ids.iter().cloned());
+            for ni in &v.network_interfaces {
+                referenced.extend(ni.security_group_ids.iter().cloned());
+            }
+        }
+    }
+    for sg in &account.security_groups {
+        let facts = SecurityGroupFacts {
+            id: sg.id.clone(),
+            name: sg.name.clone(),
+            vpc_id: sg.vpc_id.clone(),
+            region: sg.region.clone(),
+            account: sg.account.clone(),
+            is_default: sg.name == "default",
+            ingress: sg.ingress.iter().map(rule_facts).collect(),
+            egress: sg.egress.iter().map(rule_facts).collect(),
+            attachments: attachments.get(sg.id.as_str()).copied().unwrap_or(0),
+            instances: account
+                .instances_in_security_group(&sg.id)
+                .iter()
+                .map(|i| i.id.clone())
+                .collect(),
+            referenced: referenced.contains(&sg.id),
+        };
+        push(
+            &mut out,
+            Kind::SecurityGroup,
+            &sg.id,
+            &sg.account,
+            Some(&sg.region),
+            to_value(&facts),
+        );
+    }
+
+    // NACLs.
+    for acl in &account.network_acls {
+        let facts = NetworkAclFacts {
+            id: acl.id.clone(),
+            vpc_id: acl.vpc_id.clone(),
+            region: acl.region.clone(),
+            account: acl.account.clone(),
+            is_default: acl.is_default,
+            subnets: acl.subnet_ids.clone(),
+            ssh_from_anywhere: nacl_first_match(acl, Some(22), false),
+            rdp_from_anywhere: nacl_first_match(acl, Some(3389), false),
+            all_from_anywhere: nacl_first_match(acl, None, false),
+            ssh_from_anywhere_v6: nacl_first_match(acl, Some(22), true),
+            rdp_from_anywhere_v6: nacl_first_match(acl, Some(3389), true),
+        };
+        push(
+            &mut out,
+            Kind::NetworkAcl,
+            &acl.id,
+            &acl.account,
+            Some(&acl.region),
+            to_value(&facts),
+        );
+    }
+
+    // VPCs.
+    let flow_logs_known = account
+        .gaps
+        .iter()
+        .all(|g| !g.operation.to_ascii_lowercase().contains("flow-logs"));
+    for vpc in &account.vpcs {
+        let facts = VpcFacts {
+            id: vpc.id.clone(),
+            region: vpc.region.clone(),
+            account: vpc.account.clone(),
+            is_default: vpc.is_default,
+            flow_logs_known,
+            active_flow_logs: account
+                .flow_logs
+                .iter()
+                .filter(|f| {
+                    f.resource_id.as_deref() == Some(vpc.id.as_str())
+                        && f.status.as_deref().is_none_or(|s| s == "ACTIVE")
+                })
+                .count(),
+            instances: account
+                .instances
+                .iter()
+                .filter(|i| i.vpc_id.as_deref() == Some(vpc.id.as_str()) && i.state != "terminated")
+                .count(),
+        };
+        push(
+            &mut out,
+            Kind::Vpc,
+            &vpc.id,
+            &vpc.account,
+            Some(&vpc.region),
+            to_value(&facts),
+        );
+    }
+
+    // Launch templates: judged on their default version (what a launch without a version gets).
+    for lt in &account.launch_templates {
+        let version = lt
+            .versions
+            .iter()
+            .find(|v| v.is_default || Some(v.number) == lt.default_version)
+            .or_else(|| lt.versions.iter().max_by_key(|v| v.number));
+        let meta = version.and_then(|v| v.metadata_options.as_ref());
+        let facts = LaunchTemplateFacts {
+            id: lt.id.clone(),
+            name: lt.name.clone(),
+            region: lt.region.clone(),
+            account: lt.account.clone(),
+            default_version: version.map(|v| v.number),
+            key_name: version.and_then(|v| v.key_name.clone()),
+            http_tokens: meta.and_then(|m| m.http_tokens.clone()),
+            http_endpoint: meta.and_then(|m| m.http_endpoint.clone()),
+            // A template that does not set tokens inherits the account default, which is optional
+            // unless changed: treat unset as IMDSv1 allowed, as AWS does.
+            imdsv1: version.is_some() && meta.is_none_or(|m| m.allows_imdsv1()),
+        };
+        push(
+            &mut out,
+            Kind::LaunchTemplate,
+            &lt.id,
+            &lt.account,
+            Some(&lt.region),
+            to_value(&facts),
+        );
+    }
+
+    // Volumes.
+    for v in &account.volumes {
+        let facts = VolumeFacts {
+            id: v.id.clone(),
+            region: v.region.clone(),
+            account: v.account.clone(),
+            state: v.state.clone(),
+            encrypted: v.encrypted,
+            instances: v
+                .attachments
+                .iter()
+                .filter_map(|a| a.instance_id.clone())
+                .collect(),
+        };
+        push(
+            &mut out,
+            Kind::Volume,
+            &v.id,
+            &v.account,
+            Some(&v.region),
+            to_value(&facts),
+        );
+    }
+
+    // Key pairs.
+    for k in &account.key_pairs {
+        let instances: Vec<String> = account
+            .instances_using_key_pair(k)
+            .iter()
+            .filter(|i| i.state != "terminated")
+            .map(|i| i.id.clone())
+            .collect();
+        let exposed_instances = instances
+            .iter()
+            .filter(|id| {
+                exposures
+                    .get(id.as_str())
+                    .is_some_and(|e| e.ssh == Exposure::Exposed)
+            })
+            .cloned()
+            .collect();
+        let facts = KeyPairFacts {
+            name: k.name.clone(),
+            id: k.id.clone(),
+            region: k.region.clone(),
+            account: k.account.clone(),
+            key_type: k.key_type.clone(),
+            fingerprint: k.fingerprint.clone(),
+            age_days: days_since(k.create_time, now),
+            instances,
+            exposed_instances,
+            launch_templates: account
+                .launch_templates
+                .iter()
+                .filter(|lt| {
+                    lt.region == k.region
+                        && lt
+                            .versions
+                            .iter()
+                            .any(|v| v.key_name.as_deref() == Some(k.name.as_str()))
+                })
+                .map(|lt| lt.id.clone())
+                .collect(),
+        };
+        push(
+            &mut out,
+            Kind::KeyPair,
+            k.id.as_deref().unwrap_or(&k.name),
+            &k.account,
+            Some(&k.region),
+            to_value(&facts),
+        );
+    }
+
+    // IAM users and their credentials.
+    for u in &account.users {
+        let report = account.credential_report_row(&u.name);
+        let console_access = if u.login_profile_known {
+            Some(u.login_profile.is_some())
+        } else {
+            report.and_then(|r| r.password_enabled)
+        };
+        let mfa_devices = if u.mfa_known {
+            u.mfa_devices.len()
+        } else {
+            usize::from(report.and_then(|r| r.mfa_active) == Some(true))
+        };
+        let active_ssh_keys = u.ssh_public_keys.iter().filter(|k| k.is_active()).count();
+        let facts = UserFacts {
+            name: u.name.clone(),
+            arn: u.arn.clone(),
+            account: u.account.clone(),
+            console_access,
+            mfa_known: u.mfa_known || report.and_then(|r| r.mfa_active).is_some(),
+            mfa_devices,
+            admin: policy::user_is_admin(account, u),
+            password_last_used_days: days_since(
+                u.password_last_used
+                    .or(report.and_then(|r| r.password_last_used)),
+                now,
+            ),
+            active_access_keys: u.access_keys.iter().filter(|k| k.is_active()).count(),
+            active_ssh_keys,
+            ssh_keys_known: u.ssh_keys_known,
+        };
+        push(
+            &mut out,
+            Kind::User,
+            &u.arn,
+            &u.account,
+            None,
+            to_value(&facts),
+        );
+        for k in &u.access_keys {
+            let last_used = k.last_used.as_ref().and_then(|l| l.date);
+            let facts = AccessKeyFacts {
+                id: k.id.clone(),
+                user: u.name.clone(),
+                account: u.account.clone(),
+                status: k.status.clone(),
+                age_days: days_since(k.create_date, now),
+                last_used_days: days_since(last_used, now),
+                used: k.last_used.as_ref().map(|l| l.date.is_some()),
+            };
+            push(
+                &mut out,
+                Kind::AccessKey,
+                &k.id,
+                &u.account,
+                None,
+                to_value(&facts),
+            );
+        }
+        for k in &u.ssh_public_keys {
+            let facts = IamSshKeyFacts {
+                id: k.id.clone(),
+                user: u.name.clone(),
+                account: u.account.clone(),
+                status: k.status.clone(),
+                age_days: days_since(k.upload_date, now),
+                fingerprint: k.fingerprint.clone(),
+                user_active_keys: active_ssh_keys,
+            };
+            push(
+                &mut out,
+                Kind::IamSshKey,
+                &k.id,
+                &u.account,
+                None,
+                to_value(&facts),
+            );
+        }
+    }
+
+    // Trails.
+    for t in &account.trails {
+        let facts = TrailFacts {
+            name: t.name.clone(),
+            region: t.region.clone(),
+            account: t.account.clone(),
+            home_region: t.home_region.clone(),
+            multi_region: t.is_multi_region,
+            logging: t.status.as_ref().and_then(|s| s.is_logging),
+            log_file_validation: t.log_file_validation,
+            kms_key_id: t.kms_key_id.clone(),
+            cloudwatch_logs: t.cloudwatch_logs_log_group_arn.clone(),
+            management_events: trail_records_management(t),
+            is_organization: t.is_organization,
+        };
+        push(
+            &mut out,
+            Kind::Trail,
+            t.arn.as_deref().unwrap_or(&t.name),
+            &t.account,
+            Some(t.home_region.as_deref().unwrap_or(&t.region)),
+            to_value(&facts),
+        );
+    }
+    out
+}
+
+/// Whether a trail's selectors record all management events (read and write). None = unknown.
+fn trail_records_management(t: &cloud::Trail) -> Option<bool> {
+    if !t.selectors_known {
+        return None;
+    }
+    if !t.advanced_event_selectors.is_empty() {
+        return Some(t.advanced_event_selectors.iter().any(|s| {
+            let category = s
+                .field_selectors
+                .iter()
+                .any(|f| f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management"));
+            let read_only_filtered = s.field_selectors.iter().any(|f| f.field == "readOnly");
+            let sources_excluded = s
+                .field_selectors
+                .iter()
+                .any(|f| f.field == "eventSource" && !f.not_equals.is_empty());
+            category && !read_only_filtered && !sources_excluded
+        }));
+    }
+    if t.event_selectors.is_empty() {
+        // No selectors at all: CloudTrail's default records all management events.
+        return Some(true);
+    }
+    Some(t.event_selectors.iter().any(|s| {
+        s.include_management_events != Some(false)
+            && s.read_write_type.as_deref().is_none_or(|r| r == "All")
+            && s.exclude_management_event_sources.is_empty()
+    }))
+}

@@ -1,0 +1,110 @@
+//! Every built-in check compiles and passes its own test cases; the configuration is validated.
+
+use audit::{Check, Config, builtin_checks, validate_config};
+
+#[test]
+fn every_builtin_check_compiles_and_passes_its_tests() {
+    let checks = builtin_checks().unwrap_or_else(|errors| {
+        panic!(
+            "{}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    assert!(checks.len() >= 40, "only {} checks", checks.len());
+    let thresholds = Config::defaults().threshold_values();
+    let failures: Vec<String> = checks
+        .iter()
+        .flat_map(|c| c.self_test(&thresholds))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_check_with_a_typo_in_a_fact_does_not_compile() {
+    let thresholds = Config::defaults().threshold_values();
+    let text = r#"
+id = "x"
+title = "t"
+severity = "low"
+resource = "instance"
+where = "stat == 'running'"
+message = "{id}"
+rationale = "r"
+remediation = "r"
+[[tests]]
+name = "a"
+expect = true
+resource = { state = "running" }
+[[tests]]
+name = "b"
+expect = false
+resource = { state = "stopped" }
+"#;
+    let err = Check::compile("x.toml", text, &thresholds).unwrap_err();
+    assert!(err.to_string().contains("no fact \"stat\""), "{err}");
+    let fixed = text.replace("stat ==", "state ==");
+    let check = Check::compile("x.toml", &fixed, &thresholds).unwrap();
+    assert!(check.self_test(&thresholds).is_empty());
+    // A wrong expectation is reported by the self test.
+    let wrong = fixed.replace(
+        "resource = { state = \"running\" }",
+        "resource = { state = \"paused\" }",
+    );
+    let check = Check::compile("x.toml", &wrong, &thresholds).unwrap();
+    assert_eq!(check.self_test(&thresholds).len(), 1);
+    // Unknown thresholds, kinds, ids not matching the file, and checks without a negative test fail.
+    let bad = fixed.replace("state == 'running'", "launch_age_days > $nope");
+    assert!(
+        Check::compile("x.toml", &bad, &thresholds)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown threshold $nope")
+    );
+    assert!(
+        Check::compile(
+            "x.toml",
+            &fixed.replace("\"instance\"", "\"bucket\""),
+            &thresholds
+        )
+        .is_err()
+    );
+    assert!(
+        Check::compile("y.toml", &fixed, &thresholds)
+            .unwrap_err()
+            .to_string()
+            .contains("file name")
+    );
+    let only_positive = fixed.replace("expect = false", "expect = true").replace(
+        "resource = { state = \"stopped\" }",
+        "resource = { state = \"running\" }",
+    );
+    assert!(
+        Check::compile("x.toml", &only_positive, &thresholds)
+            .unwrap_err()
+            .to_string()
+            .contains("at least one test")
+    );
+}
+
+#[test]
+fn configuration_overrides_and_validation() {
+    let checks = builtin_checks().unwrap();
+    let config = Config::with_overrides(
+        "[thresholds]\naccess_key_max_age_days = 30\n[checks]\ndisable = [\"ec2-sg-unused\"]\n[severity]\n\"ec2-instance-public-ip\" = \"high\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.threshold_values()["access_key_max_age_days"], 30);
+    assert_eq!(config.threshold_values()["key_pair_max_age_days"], 365);
+    validate_config(&config, &checks).unwrap();
+    assert!(Config::with_overrides("[thresholds]\nnope = 1\n").is_err());
+    assert!(Config::with_overrides("[thresholds]\naccess_key_max_age_days = \"x\"\n").is_err());
+    assert!(Config::with_overrides("[other]\n").is_err());
+    let bad = Config::with_overrides("[checks]\ndisable = [\"no-such-check\"]\n").unwrap();
+    assert!(validate_config(&bad, &checks).is_err());
+    let bad = Config::with_overrides("[severity]\n\"ec2-sg-unused\" = \"huge\"\n").unwrap();
+    assert!(validate_config(&bad, &checks).is_err());
+}
