@@ -13,6 +13,7 @@ use jiff::{Timestamp, ToSpan};
 use rayon::prelude::*;
 use serde_json::Value;
 
+mod account_scale;
 mod event;
 mod incident;
 mod snapshot;
@@ -46,6 +47,25 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// A large account snapshot (aws CLI JSON) for the audit and reachability benches.
+    Account {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        instances: usize,
+        #[arg(long, default_value_t = 10_000)]
+        groups: usize,
+        #[arg(long, default_value_t = 2_000)]
+        subnets: usize,
+        #[arg(long, default_value_t = 200)]
+        vpcs: usize,
+        #[arg(long, default_value_t = 500)]
+        key_pairs: usize,
+        #[arg(long, default_value_t = 1_000)]
+        users: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -66,6 +86,27 @@ fn main() -> anyhow::Result<()> {
             );
         }
         Command::Scale { out, gib, seed } => scale(&out, gib, seed)?,
+        Command::Account {
+            out,
+            instances,
+            groups,
+            subnets,
+            vpcs,
+            key_pairs,
+            users,
+            seed,
+        } => {
+            let shape = account_scale::Shape {
+                instances,
+                groups,
+                subnets,
+                vpcs,
+                key_pairs,
+                users,
+            };
+            let files = account_scale::write_snapshot(&out, &shape, seed)?;
+            eprintln!("wrote {files} snapshot files to {}", out.display());
+        }
     }
     Ok(())
 }
