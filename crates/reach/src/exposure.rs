@@ -1,0 +1,682 @@
+//! The exposure map: for every instance, what the internet can reach and from where, with the
+//! rule that opens it; and what a group opens but the network does not carry (latent).
+//!
+//! Work is shared, never repeated per instance: each group's internet-facing rules are boxes
+//! (service interval x address set) computed once, and each distinct subnet shape (NACL, route
+//! table) gets a "pass" map once: for every service segment, the internet addresses whose packets
+//! pass the NACL both ways and whose replies route to the internet gateway. An interface's
+//! exposure is then the union of its groups' boxes cut by its subnet's pass map.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::addr::{ASet, Family, Sources, describe, ip_of};
+use crate::network::{CEni, CNacl, CRouteTable, EGRESS, INGRESS, Ix, Network, Peer, TargetKind};
+use crate::service::{self, Response};
+use crate::set::{IntervalSet, elementary};
+
+/// Why an open rule is not reachable from the internet.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Block {
+    NoSubnet,
+    NoGateway(String),
+    NoAddress(Family),
+    Route(String),
+    NaclIn(String, Option<u32>),
+    NaclReturn(String),
+    NoNacl,
+}
+
+impl Block {
+    fn text(&self, eni: &str) -> String {
+        match self {
+            Block::NoSubnet => "the interface's subnet is not in the snapshot".into(),
+            Block::NoGateway(why) => why.clone(),
+            Block::NoAddress(Family::V4) => format!("{eni} has no public IPv4 or Elastic IP (R3)"),
+            Block::NoAddress(Family::V6) => format!("{eni} has no IPv6 address (R3)"),
+            Block::Route(why) => why.clone(),
+            Block::NaclIn(acl, Some(n)) => format!("{acl} inbound rule {n} denies (N2)"),
+            Block::NaclIn(acl, None) => {
+                format!("{acl} has no inbound rule allowing it: implicit deny (N2)")
+            }
+            Block::NaclReturn(acl) => {
+                format!("{acl} outbound allows no reply to the client's ports (N4)")
+            }
+            Block::NoNacl => "no network ACL known for the subnet".into(),
+        }
+    }
+}
+
+/// For one family, over the service axis: which internet addresses pass, and why the others don't.
+#[derive(Debug, Default)]
+pub(crate) struct Pass {
+    /// Sorted, disjoint service segments covering the whole axis.
+    segs: Vec<PassSeg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PassSeg {
+    lo: u32,
+    hi: u32,
+    pass: ASet,
+    blocked: Vec<(ASet, Block)>,
+}
+
+#[derive(Debug, Default)]
+pub struct PassCache {
+    /// By (nacl, route table): one `Pass` per family.
+    shapes: HashMap<(Option<Ix>, Option<Ix>), [Pass; 2]>,
+}
+
+/// A group's internet-facing inbound rule: services x internet addresses.
+struct IBox<'a> {
+    lo: u32,
+    hi: u32,
+    set: ASet,
+    group: Ix,
+    rule: &'a crate::network::CRule,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Reachable from the internet, both ways.
+    Exposed,
+    /// A group opens it to internet addresses, but the network does not carry it (no public
+    /// address, no internet gateway, a route to a NAT, a NACL): one change away from exposed.
+    Latent,
+}
+
+/// One port range of one interface.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExposureEntry {
+    pub interface: String,
+    pub family: Family,
+    pub state: State,
+    /// `tcp 22`, `tcp 0-65535`, `all traffic`, `icmp type 8`.
+    pub service: String,
+    pub protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ports: Option<(u16, u16)>,
+    /// The internet addresses it is open to.
+    pub sources: Sources,
+    /// Whether the sources are the whole internet.
+    pub anywhere: bool,
+    /// The group rules that open it.
+    pub rules: Vec<String>,
+    /// Why a latent entry is not exposed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Ingress routing sends it through an appliance first (R5).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub via_appliance: bool,
+    /// 0 = all ports, 1 = ssh 22, 2 = rdp 3389, 3 = anything else.
+    pub risk: u8,
+    #[serde(skip)]
+    svc: (u32, u32),
+}
+
+/// An instance's (or a lone interface's) exposure to the internet.
+#[derive(Clone, Debug, Serialize)]
+pub struct Exposure {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The instance state (`running`, `stopped`, …): a stopped instance is exposed once started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_state: Option<String>,
+    pub interfaces: Vec<String>,
+    pub public_ipv4: Vec<IpAddr>,
+    pub ipv6: Vec<IpAddr>,
+    /// Most dangerous first: exposed before latent; all ports, 22, 3389, then the rest.
+    pub entries: Vec<ExposureEntry>,
+}
+
+impl ExposureEntry {
+    /// Whether this entry's port range holds the service (protocol and port, or ICMP type/code).
+    pub fn covers(&self, s: service::Service) -> bool {
+        self.svc.0 <= s.key() && s.key() <= self.svc.1
+    }
+}
+
+/// A piece of one group rule's box: services `lo..=hi`, the exposed addresses, the latent ones
+/// with their reasons, and the box it came from.
+type Piece = (u32, u32, ASet, Vec<(ASet, Block)>, usize);
+
+impl Exposure {
+    pub fn exposed(&self) -> impl Iterator<Item = &ExposureEntry> {
+        self.entries.iter().filter(|e| e.state == State::Exposed)
+    }
+    pub fn is_exposed(&self) -> bool {
+        self.exposed().next().is_some()
+    }
+    fn rank(&self) -> (u8, u8, bool) {
+        self.entries
+            .first()
+            .map(|e| (e.state as u8, e.risk, !e.anywhere))
+            .unwrap_or((9, 9, true))
+    }
+}
+
+fn risk_of(lo: u32, hi: u32) -> u8 {
+    let covers = |p: u16| {
+        [service::TCP].iter().any(|&proto| {
+            let k = service::key(proto, p);
+            lo <= k && k <= hi
+        })
+    };
+    let tcp_all = service::whole_protocol(service::TCP);
+    let udp_all = service::whole_protocol(service::UDP);
+    if (lo <= tcp_all.0 && tcp_all.1 <= hi) || (lo <= udp_all.0 && udp_all.1 <= hi) {
+        0
+    } else if covers(22) {
+        1
+    } else if covers(3389) {
+        2
+    } else {
+        3
+    }
+}
+
+/// The service cuts where a reply's NACL check may change (N4): the protocols and ICMP queries
+/// with a reply, and any protocol an outbound entry names.
+fn response_cuts(f: Family, acl: Option<&CNacl>, cuts: &mut Vec<u32>) {
+    let mut protos = vec![service::TCP, service::UDP, service::ICMP, service::ICMPV6];
+    if let Some(acl) = acl {
+        for e in &acl.entries[EGRESS][f.index()] {
+            if service::proto_of(e.svc.0) == service::proto_of(e.svc.1) {
+                protos.push(service::proto_of(e.svc.0));
+            }
+        }
+    }
+    for p in protos {
+        let (lo, hi) = service::whole_protocol(p);
+        cuts.push(lo);
+        cuts.push(hi + 1);
+    }
+    // The queries `response_of` answers: echo and timestamp (icmp), echo (icmpv6).
+    for (proto, t) in [
+        (service::ICMP, 8u16),
+        (service::ICMP, 13),
+        (service::ICMPV6, 128),
+    ] {
+        cuts.push(service::key(proto, t << 8));
+        cuts.push(service::key(proto, (t << 8) | 0xFF) + 1);
+    }
+}
+
+fn representative_service(k: u32) -> service::Service {
+    service::Service {
+        protocol: service::proto_of(k),
+        value: service::value_of(k),
+    }
+}
+
+impl Network {
+    fn pass_for(
+        &self,
+        f: Family,
+        acl: Option<&CNacl>,
+        rt: Option<&CRouteTable>,
+        cp: (u16, u16),
+    ) -> Pass {
+        let internet = self.internet_space(f);
+        let mut acuts = Vec::new();
+        internet.push_boundaries(&mut acuts);
+        let mut scuts = Vec::new();
+        if let Some(acl) = acl {
+            for dir in [INGRESS, EGRESS] {
+                for e in &acl.entries[dir][f.index()] {
+                    acuts.push(e.lo);
+                    acuts.extend(e.hi.checked_add(1));
+                }
+            }
+            for e in &acl.entries[INGRESS][f.index()] {
+                scuts.push(e.svc.0);
+                scuts.push(e.svc.1 + 1);
+            }
+        }
+        response_cuts(f, acl, &mut scuts);
+        if let Some(rt) = rt {
+            for r in &rt.routes[f.index()] {
+                acuts.push(r.lo);
+                acuts.extend(r.hi.checked_add(1));
+            }
+        }
+        let (ulo, uhi) = f.universe();
+        let acells: Vec<(u128, u128)> = elementary(acuts, (ulo, uhi))
+            .into_iter()
+            .filter(|&(lo, _)| internet.contains(lo))
+            .collect();
+        let igws: &[String] = rt
+            .map(|rt| &self.vpcs[rt.vpc as usize].igws[..])
+            .unwrap_or(&[]);
+        // The route verdict per address cell does not depend on the service.
+        let route: Vec<Option<Block>> = acells
+            .iter()
+            .map(|&(lo, _)| {
+                let Some(rt) = rt else {
+                    return Some(Block::Route(
+                        "the subnet has no route table in the snapshot".into(),
+                    ));
+                };
+                match rt.lookup(f, lo) {
+                    None => Some(Block::Route(format!(
+                        "{} has no route to these addresses (R3)",
+                        rt.id
+                    ))),
+                    Some(r) if !r.active => Some(Block::Route(format!(
+                        "{} route {} is a blackhole",
+                        rt.id, r.dest
+                    ))),
+                    Some(r)
+                        if r.kind == TargetKind::InternetGateway && igws.contains(&r.target) =>
+                    {
+                        None
+                    }
+                    Some(r) => Some(Block::Route(format!(
+                        "{} ({}) route {} -> {}: {}",
+                        rt.id,
+                        if rt.main { "main" } else { "explicit" },
+                        r.dest,
+                        r.target,
+                        match r.kind {
+                            TargetKind::NatGateway => "a NAT gateway gives no inbound (R4)",
+                            TargetKind::EgressOnlyGateway =>
+                                "eigw- is egress-only, not an internet gateway (R4)",
+                            TargetKind::InternetGateway =>
+                                "that gateway is not attached to the VPC (R3)",
+                            _ => "replies do not reach the internet gateway (R3)",
+                        }
+                    ))),
+                }
+            })
+            .collect();
+        let mut return_memo: HashMap<(usize, Response), bool> = HashMap::new();
+        let mut segs: Vec<PassSeg> = Vec::new();
+        for (slo, shi) in elementary(scuts, service::ALL) {
+            let svc = representative_service(slo);
+            let response = service::response_of(svc);
+            let mut pass = Vec::new();
+            let mut blocked: Vec<(Vec<(u128, u128)>, Block)> = Vec::new();
+            let mut block = |r: (u128, u128), b: Block| match blocked.iter_mut().find(|x| x.1 == b)
+            {
+                Some(x) => x.0.push(r),
+                None => blocked.push((vec![r], b)),
+            };
+            for (ai, &(alo, ahi)) in acells.iter().enumerate() {
+                if let Some(b) = &route[ai] {
+                    block((alo, ahi), b.clone());
+                    continue;
+                }
+                let Some(acl) = acl else {
+                    block((alo, ahi), Block::NoNacl);
+                    continue;
+                };
+                match acl.decide(INGRESS, f, alo, slo) {
+                    Some(e) if e.allow => {}
+                    other => {
+                        block(
+                            (alo, ahi),
+                            Block::NaclIn(acl.id.clone(), other.map(|e| e.number)),
+                        );
+                        continue;
+                    }
+                }
+                let ok = *return_memo.entry((ai, response)).or_insert_with(|| {
+                    let (lo, hi) = match response {
+                        Response::Ports(p) => (service::key(p, cp.0), service::key(p, cp.1)),
+                        Response::Point(k) => (k, k),
+                        Response::Protocol(p) => (service::key(p, 0), service::key(p, 0)),
+                        Response::None => return true,
+                    };
+                    acl.decide_range(EGRESS, f, alo, lo, hi)
+                        .iter()
+                        .any(|(_, e)| e.is_some_and(|e| e.allow))
+                });
+                if ok {
+                    pass.push((alo, ahi));
+                } else {
+                    block((alo, ahi), Block::NaclReturn(acl.id.clone()));
+                }
+            }
+            let seg = PassSeg {
+                lo: slo,
+                hi: shi,
+                pass: ASet::from_ranges(pass),
+                blocked: blocked
+                    .into_iter()
+                    .map(|(r, b)| (ASet::from_ranges(r), b))
+                    .collect(),
+            };
+            match segs.last_mut() {
+                Some(last) if last.pass == seg.pass && last.blocked == seg.blocked => {
+                    last.hi = seg.hi
+                }
+                _ => segs.push(seg),
+            }
+        }
+        Pass { segs }
+    }
+
+    fn pass_cache(&self) -> &PassCache {
+        self.pass_cache.get_or_init(|| {
+            let mut keys: Vec<(Option<Ix>, Option<Ix>)> =
+                self.subnets.iter().map(|s| (s.nacl, s.rt)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let shapes = keys
+                .into_par_iter()
+                .map(|k| {
+                    let acl = k.0.map(|n| &self.nacls[n as usize]);
+                    let rt = k.1.map(|r| &self.route_tables[r as usize]);
+                    let cp = crate::query::DEFAULT_CLIENT_PORTS;
+                    (
+                        k,
+                        [
+                            self.pass_for(Family::V4, acl, rt, cp),
+                            self.pass_for(Family::V6, acl, rt, cp),
+                        ],
+                    )
+                })
+                .collect();
+            PassCache { shapes }
+        })
+    }
+
+    fn internet_boxes(&self, eni: &CEni, f: Family) -> Vec<IBox<'_>> {
+        let internet = self.internet_space(f);
+        let mut out = Vec::new();
+        for &g in &eni.groups {
+            for r in &self.groups[g as usize].rules[INGRESS] {
+                if let Peer::Addrs { family, set, .. } = &r.peer
+                    && *family == f
+                {
+                    let set = set.intersect(internet);
+                    if !set.is_empty() {
+                        out.push(IBox {
+                            lo: r.svc.0,
+                            hi: r.svc.1,
+                            set,
+                            group: g,
+                            rule: r,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Why nothing reaches this interface from the internet at all, if so.
+    fn interface_block(&self, eni: &CEni, f: Family) -> Option<Block> {
+        let Some(s) = eni.subnet else {
+            return Some(Block::NoSubnet);
+        };
+        let vpc = &self.vpcs[self.subnets[s as usize].vpc as usize];
+        if vpc.igws.is_empty() {
+            return Some(Block::NoGateway(if vpc.eigws.is_empty() {
+                format!("no internet gateway is attached to {} (R3)", vpc.id)
+            } else {
+                format!(
+                    "{} has only egress-only gateway {}: no inbound (R4)",
+                    vpc.id,
+                    vpc.eigws.join(", ")
+                )
+            }));
+        }
+        let has = match f {
+            Family::V4 => eni.private4.iter().any(|p| p.1.is_some()),
+            Family::V6 => !eni.ipv6.is_empty(),
+        };
+        (!has).then_some(Block::NoAddress(f))
+    }
+
+    fn interface_via_appliance(&self, eni: &CEni, f: Family) -> bool {
+        let Some(s) = eni.subnet else { return false };
+        let vpc = &self.vpcs[self.subnets[s as usize].vpc as usize];
+        let dst = match f {
+            Family::V4 => eni.private4.iter().find(|p| p.1.is_some()).map(|p| p.0),
+            Family::V6 => eni.ipv6.first().copied(),
+        };
+        let Some(dst) = dst else { return false };
+        vpc.igws.iter().any(|g| {
+            self.edge_rts.get(g).into_iter().flatten().any(|&rt| {
+                self.route_tables[rt as usize]
+                    .lookup(f, dst)
+                    .is_some_and(|r| r.kind != TargetKind::Local)
+            })
+        })
+    }
+
+    /// The entries of one interface, both families.
+    fn interface_exposure(&self, e: Ix, out: &mut Vec<ExposureEntry>) {
+        let eni = &self.enis[e as usize];
+        for f in Family::BOTH {
+            let boxes = self.internet_boxes(eni, f);
+            if boxes.is_empty() {
+                continue;
+            }
+            // (service lo, hi, exposed set, latent set with reasons, rule)
+            let mut pieces: Vec<Piece> = Vec::new();
+            match self.interface_block(eni, f) {
+                Some(b) => {
+                    for (bi, bx) in boxes.iter().enumerate() {
+                        pieces.push((
+                            bx.lo,
+                            bx.hi,
+                            ASet::empty(),
+                            vec![(bx.set.clone(), b.clone())],
+                            bi,
+                        ));
+                    }
+                }
+                None => {
+                    let sub = &self.subnets[eni.subnet.expect("checked") as usize];
+                    let pass = &self.pass_cache().shapes[&(sub.nacl, sub.rt)][f.index()];
+                    for (bi, bx) in boxes.iter().enumerate() {
+                        let start = pass.segs.partition_point(|s| s.hi < bx.lo);
+                        for seg in &pass.segs[start..] {
+                            if seg.lo > bx.hi {
+                                break;
+                            }
+                            let lo = seg.lo.max(bx.lo);
+                            let hi = seg.hi.min(bx.hi);
+                            let exposed = bx.set.intersect(&seg.pass);
+                            let latent: Vec<(ASet, Block)> = seg
+                                .blocked
+                                .iter()
+                                .map(|(s, b)| (bx.set.intersect(s), b.clone()))
+                                .filter(|(s, _)| !s.is_empty())
+                                .collect();
+                            pieces.push((lo, hi, exposed, latent, bi));
+                        }
+                    }
+                }
+            }
+            let via = self.interface_via_appliance(eni, f);
+            self.merge_pieces(eni, f, &boxes, pieces, via, out);
+        }
+    }
+
+    /// Cuts the pieces at every service boundary, unions what overlaps, and joins neighbours with
+    /// the same sources and rules into one entry.
+    fn merge_pieces(
+        &self,
+        eni: &CEni,
+        f: Family,
+        boxes: &[IBox<'_>],
+        pieces: Vec<Piece>,
+        via: bool,
+        out: &mut Vec<ExposureEntry>,
+    ) {
+        let mut cuts = Vec::with_capacity(pieces.len() * 2);
+        for p in &pieces {
+            cuts.push(p.0);
+            cuts.push(p.1.saturating_add(1));
+        }
+        // (state, sources, rules, reasons) per elementary segment, joined when equal.
+        type Acc = (State, ASet, Vec<usize>, Vec<Block>);
+        let mut runs: Vec<(u32, u32, Acc)> = Vec::new();
+        for (lo, hi) in elementary(cuts, service::ALL) {
+            let mut exposed = ASet::empty();
+            let mut exposed_rules = Vec::new();
+            let mut latent = ASet::empty();
+            let mut latent_rules = Vec::new();
+            let mut reasons: Vec<Block> = Vec::new();
+            for p in pieces.iter().filter(|p| p.0 <= lo && hi <= p.1) {
+                if !p.2.is_empty() {
+                    exposed = exposed.union(&p.2);
+                    exposed_rules.push(p.4);
+                }
+                for (s, b) in &p.3 {
+                    latent = latent.union(s);
+                    latent_rules.push(p.4);
+                    if !reasons.contains(b) {
+                        reasons.push(b.clone());
+                    }
+                }
+            }
+            // What is exposed through one rule is not latent through another.
+            let latent = latent.difference(&exposed);
+            let mut accs = Vec::new();
+            if !exposed.is_empty() {
+                exposed_rules.dedup();
+                accs.push((State::Exposed, exposed, exposed_rules, Vec::new()));
+            }
+            if !latent.is_empty() {
+                latent_rules.sort_unstable();
+                latent_rules.dedup();
+                reasons.sort();
+                accs.push((State::Latent, latent, latent_rules, reasons));
+            }
+            for acc in accs {
+                // Join with an equal run that ends right before this segment.
+                if let Some(run) = runs
+                    .iter_mut()
+                    .rev()
+                    .take(2)
+                    .find(|r| r.1.checked_add(1) == Some(lo) && r.2 == acc)
+                {
+                    run.1 = hi;
+                } else {
+                    runs.push((lo, hi, acc));
+                }
+            }
+        }
+        let within = self.internet_space(f);
+        for (lo, hi, (state, set, rules, reasons)) in runs {
+            let sources = describe(f, &set, within);
+            let anywhere = set == *within;
+            out.push(ExposureEntry {
+                interface: eni.id.clone(),
+                family: f,
+                state,
+                service: service::describe(lo, hi),
+                protocol: if (lo, hi) == service::ALL {
+                    "all".into()
+                } else {
+                    service::protocol_name(service::proto_of(lo))
+                },
+                ports: service::ports_of(lo, hi),
+                sources,
+                anywhere,
+                rules: rules
+                    .iter()
+                    .map(|&i| self.rule_text(boxes[i].group, INGRESS, boxes[i].rule))
+                    .collect(),
+                reasons: reasons.iter().map(|b| b.text(&eni.id)).collect(),
+                via_appliance: via && state == State::Exposed,
+                risk: risk_of(lo, hi),
+                svc: (lo, hi),
+            });
+        }
+    }
+
+    fn exposure_of(&self, instance: Option<Ix>, enis: &[Ix]) -> Exposure {
+        let mut entries = Vec::new();
+        for &e in enis {
+            self.interface_exposure(e, &mut entries);
+        }
+        entries.sort_by(|a, b| {
+            (a.state, a.risk, !a.anywhere, a.svc, a.family, &a.interface).cmp(&(
+                b.state,
+                b.risk,
+                !b.anywhere,
+                b.svc,
+                b.family,
+                &b.interface,
+            ))
+        });
+        let mut public_ipv4 = Vec::new();
+        let mut ipv6 = Vec::new();
+        for &e in enis {
+            let eni = &self.enis[e as usize];
+            public_ipv4.extend(
+                eni.private4
+                    .iter()
+                    .filter_map(|p| p.1.map(|(a, _)| IpAddr::V4(a))),
+            );
+            ipv6.extend(eni.ipv6.iter().map(|&a| ip_of(Family::V6, a)));
+        }
+        let inst = instance.map(|i| &self.instances[i as usize]);
+        Exposure {
+            instance: inst.map(|i| i.id.clone()),
+            name: inst.and_then(|i| i.name.clone()),
+            instance_state: inst.map(|i| i.state.clone()),
+            interfaces: enis
+                .iter()
+                .map(|&e| self.enis[e as usize].id.clone())
+                .collect(),
+            public_ipv4,
+            ipv6,
+            entries,
+        }
+    }
+
+    /// What the internet can reach on one instance (`i-…`) or interface (`eni-…`), per port range:
+    /// exposed or latent, from which addresses, through which group rule.
+    pub fn exposure(&self, id: &str) -> Result<Exposure, String> {
+        if let Some(&i) = self.instance_ix.get(id) {
+            return Ok(self.exposure_of(Some(i), &self.instances[i as usize].enis));
+        }
+        if let Some(&e) = self.eni_ix.get(id) {
+            return Ok(self.exposure_of(self.enis[e as usize].instance, &[e]));
+        }
+        Err(format!(
+            "{id} is neither an instance nor a network interface in the snapshot"
+        ))
+    }
+
+    /// The exposure of every instance, and of every interface not attached to one, most exposed
+    /// first. Instances with nothing open to the internet are left out.
+    pub fn exposure_map(&self) -> Vec<Exposure> {
+        self.pass_cache();
+        let loose: Vec<Ix> = (0..self.enis.len() as Ix)
+            .filter(|&e| self.enis[e as usize].instance.is_none())
+            .collect();
+        let mut all: Vec<Exposure> = (0..self.instances.len() as Ix)
+            .into_par_iter()
+            .map(|i| self.exposure_of(Some(i), &self.instances[i as usize].enis))
+            .chain(loose.into_par_iter().map(|e| self.exposure_of(None, &[e])))
+            .filter(|x| !x.entries.is_empty())
+            .collect();
+        all.sort_by(|a, b| {
+            a.rank()
+                .cmp(&b.rank())
+                .then_with(|| a.interfaces.cmp(&b.interfaces))
+        });
+        all
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Network>();
+    let _ = IntervalSet::<u32>::empty();
+}
