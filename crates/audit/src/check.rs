@@ -276,6 +276,7 @@ fn fill(template: &str, facts: &Value) -> String {
 pub fn display(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "-".into(),
+        Some(Value::Array(items)) if items.is_empty() => "-".into(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(items)) => items
             .iter()

@@ -116,6 +116,8 @@ pub trait ExposureOracle: Sync {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AccountFacts {
     pub account: Option<String>,
+    /// The password policy was read (or IAM was read and said there is none).
+    pub password_policy_known: bool,
     pub password_policy_set: bool,
     pub password_min_length: Option<i64>,
     pub password_require_symbols: Option<bool>,
@@ -441,8 +443,60 @@ fn to_value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
+/// Which parts of the snapshot were read: a check about something the snapshot lacks (a file absent,
+/// a call denied during collection) must not turn "unknown" into "missing".
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    unknown: HashSet<String>,
+}
+
+impl Coverage {
+    /// Everything known.
+    pub fn complete() -> Coverage {
+        Coverage::default()
+    }
+
+    /// From the loader's report (files absent) and the snapshot's gaps (calls that failed).
+    pub fn from_load(account: &Account, report: &cloud::LoadReport) -> Coverage {
+        let mut unknown = HashSet::new();
+        let iam_read = !report
+            .missing
+            .iter()
+            .any(|m| m.file.starts_with("iam-get-account-authorization-details"));
+        for m in &report.missing {
+            let stem = m.file.trim_end_matches(".json");
+            // IAM answers NoSuchEntity when no password policy is set, and there is then no file:
+            // with the rest of IAM read, an absent policy file means "no policy", not "unknown".
+            if stem == "iam-get-account-password-policy" && iam_read {
+                continue;
+            }
+            unknown.insert(stem.to_string());
+        }
+        for g in &account.gaps {
+            unknown.insert(g.operation.replace(' ', "-"));
+        }
+        Coverage { unknown }
+    }
+
+    /// Marks a snapshot file (its name without `.json`, e.g. `ec2-describe-flow-logs`) as unknown.
+    pub fn mark_unknown(&mut self, file_stem: &str) {
+        self.unknown.insert(file_stem.to_string());
+    }
+
+    /// Whether the snapshot holds the file (`ec2-describe-flow-logs`), or a per-resource family of
+    /// files (`iam-list-ssh-public-keys`).
+    pub fn knows(&self, file_stem: &str) -> bool {
+        !self.unknown.iter().any(|u| u.starts_with(file_stem))
+    }
+}
+
 /// Builds every resource's facts.
-pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -> Vec<Resource> {
+pub fn build(
+    account: &Account,
+    coverage: &Coverage,
+    exposure: &dyn ExposureOracle,
+    now: Timestamp,
+) -> Vec<Resource> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Resource>,
                 kind: Kind,
@@ -464,7 +518,7 @@ pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -
     if accounts.is_empty() {
         accounts.push(None);
     }
-    let trails_known = !account.trails.is_empty();
+    let trails_known = coverage.knows("cloudtrail-describe-trails");
     for acct in &accounts {
         let acct_ref = acct.as_deref();
         let pp = account.password_policy(acct_ref);
@@ -479,6 +533,8 @@ pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -
             .find(|r| r.user == "<root_account>" && (acct.is_none() || r.account == *acct));
         let facts = AccountFacts {
             account: acct.clone(),
+            password_policy_known: pp.is_some()
+                || coverage.knows("iam-get-account-password-policy"),
             password_policy_set: pp.is_some(),
             password_min_length: pp.and_then(|p| p.minimum_length),
             password_require_symbols: pp.and_then(|p| p.require_symbols),
@@ -513,10 +569,7 @@ pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -
     }
 
     // Regions.
-    let guardduty_known = account
-        .gaps
-        .iter()
-        .all(|g| !g.operation.to_ascii_lowercase().contains("detector"));
+    let guardduty_known = coverage.knows("guardduty-list-detectors");
     let mut regions: BTreeMap<(Option<String>, String), ()> = BTreeMap::new();
     for s in &account.region_settings {
         regions.insert((s.account.clone(), s.region.clone()), ());
@@ -559,17 +612,8 @@ pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -
     }
 
     // Instances.
-    let key_regions: HashSet<&str> = account
-        .key_pairs
-        .iter()
-        .map(|k| k.region.as_str())
-        .collect();
-    let ssm_known = !account.ssm_instances.is_empty()
-        || account.gaps.iter().all(|g| {
-            !g.operation
-                .to_ascii_lowercase()
-                .contains("instance-information")
-        });
+    let key_pairs_known = coverage.knows("ec2-describe-key-pairs");
+    let ssm_known = coverage.knows("ssm-describe-instance-information");
     let admin_roles: HashMap<&str, bool> = account
         .roles
         .iter()
@@ -593,7 +637,7 @@ pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -
             platform: inst.platform.clone(),
             key_name: inst.key_name.clone(),
             key_pair_exists: inst.key_name.as_ref().and_then(|k| {
-                key_regions.contains(inst.region.as_str()).then(|| {
+                key_pairs_known.then(|| {
                     account
                         .key_pair(inst.account.as_deref(), &inst.region, k)
                         .is_some()
@@ -730,10 +774,7 @@ pub fn build(account: &Account, exposure: &dyn ExposureOracle, now: Timestamp) -
     }
 
     // VPCs.
-    let flow_logs_known = account
-        .gaps
-        .iter()
-        .all(|g| !g.operation.to_ascii_lowercase().contains("flow-logs"));
+    let flow_logs_known = coverage.knows("ec2-describe-flow-logs");
     for vpc in &account.vpcs {
         let facts = VpcFacts {
             id: vpc.id.clone(),

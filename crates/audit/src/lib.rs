@@ -5,6 +5,7 @@
 //! predicate over one kind of facts, and each resource that matches becomes a [`AuditFinding`].
 
 pub mod check;
+pub mod exposure;
 pub mod expr;
 pub mod facts;
 pub mod output;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use check::{Check, CheckError};
-pub use facts::{Exposure, ExposureOracle, InstanceExposure, Kind, Resource};
+pub use facts::{Coverage, Exposure, ExposureOracle, InstanceExposure, Kind, Resource};
 
 include!(concat!(env!("OUT_DIR"), "/check_files.rs"));
 
@@ -239,11 +240,12 @@ pub fn validate_config(config: &Config, checks: &[Check]) -> Result<(), ConfigEr
 /// Facts, then checks: the whole audit of one account model.
 pub fn audit(
     account: &cloud::Account,
+    coverage: &Coverage,
     exposure: &dyn ExposureOracle,
     checks: &[Check],
     config: &Config,
     now: Timestamp,
 ) -> Vec<AuditFinding> {
-    let resources = facts::build(account, exposure, now);
+    let resources = facts::build(account, coverage, exposure, now);
     run(checks, &resources, config)
 }

@@ -1,0 +1,93 @@
+//! Exposure facts from the reachability evaluator: what each instance exposes to the internet,
+//! exposed (a full path exists) or latent (a group opens it, the network does not carry it).
+
+use std::collections::HashMap;
+
+use reach::{Network, State};
+
+use crate::facts::{Exposure, ExposureOracle, InstanceExposure};
+
+/// The whole account's exposure map, computed once.
+pub struct ReachOracle {
+    by_instance: HashMap<String, InstanceExposure>,
+}
+
+fn state(s: State) -> Exposure {
+    match s {
+        State::Exposed => Exposure::Exposed,
+        State::Latent => Exposure::Latent,
+    }
+}
+
+/// The worse of two: exposed over latent over none.
+fn worst(a: Exposure, b: Exposure) -> Exposure {
+    match (a, b) {
+        (Exposure::Exposed, _) | (_, Exposure::Exposed) => Exposure::Exposed,
+        (Exposure::Latent, _) | (_, Exposure::Latent) => Exposure::Latent,
+        _ => Exposure::None,
+    }
+}
+
+/// Condenses one instance's exposure entries into the facts the checks read.
+pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
+    let mut out = InstanceExposure::default();
+    let covers_tcp = |entry: &reach::ExposureEntry, port: u16| {
+        entry.protocol == "all"
+            || (entry.protocol == "tcp" && entry.ports.is_some_and(|(a, b)| a <= port && port <= b))
+    };
+    let mut v4_exposed = false;
+    for entry in &e.entries {
+        let s = state(entry.state);
+        if covers_tcp(entry, 22) {
+            out.ssh = worst(out.ssh, s);
+        }
+        if covers_tcp(entry, 3389) {
+            out.rdp = worst(out.rdp, s);
+        }
+        if entry.risk == 0 {
+            out.all_ports = worst(out.all_ports, s);
+        }
+        if entry.state == State::Exposed {
+            let port = match entry.ports {
+                Some((a, b)) if a == b => format!("{}/{a}", entry.protocol),
+                Some((a, b)) => format!("{}/{a}-{b}", entry.protocol),
+                None => entry.protocol.clone(),
+            };
+            if !out.ports.contains(&port) {
+                out.ports.push(port);
+            }
+            match entry.family {
+                reach::Family::V6 => out.ipv6 = true,
+                reach::Family::V4 => v4_exposed = true,
+            }
+        }
+        for cidr in &entry.sources.cidrs {
+            let c = cidr.to_string();
+            if !out.sources.contains(&c) {
+                out.sources.push(c);
+            }
+        }
+    }
+    out.ipv6_only = out.ipv6 && !v4_exposed;
+    out
+}
+
+impl ReachOracle {
+    pub fn new(network: &Network) -> ReachOracle {
+        let by_instance = network
+            .exposure_map()
+            .iter()
+            .filter_map(|e| Some((e.instance.clone()?, summarize(e))))
+            .collect();
+        ReachOracle { by_instance }
+    }
+}
+
+impl ExposureOracle for ReachOracle {
+    fn instance(&self, instance_id: &str) -> InstanceExposure {
+        self.by_instance
+            .get(instance_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
