@@ -1,0 +1,166 @@
+//! `trailhound audit`: the built-in checks over an account snapshot (or a live collection).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use report::Severity;
+
+use super::snapshot_args::SnapshotArgs;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Jsonl,
+    Json,
+    Csv,
+    /// OCSF 1.1 Detection Finding (class 2004), one JSON object per line.
+    Ocsf,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Snapshot folder (same as --snapshot).
+    #[arg(value_name = "DIR", conflicts_with_all = ["snapshot", "live"])]
+    dir: Option<PathBuf>,
+    #[command(flatten)]
+    source: SnapshotArgs,
+    /// Thresholds, disabled checks and severity overrides (TOML; `--print-config` shows the defaults).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the default configuration and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// List the checks and exit.
+    #[arg(long)]
+    list: bool,
+    /// Run only these checks (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    check: Vec<String>,
+    /// table (by severity) on a terminal, JSON lines otherwise.
+    #[arg(long, value_enum)]
+    format: Option<AuditFormat>,
+    /// Report only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+    /// Exit 1 if any finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+    /// The time ages are measured from (RFC 3339); default now. For reproducible reports.
+    #[arg(long, value_name = "TIME")]
+    now: Option<jiff::Timestamp>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.print_config {
+        print!("{}", audit::DEFAULT_CONFIG);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let checks = audit::builtin_checks().map_err(|errors| {
+        anyhow::anyhow!(
+            "built-in checks do not compile:\n{}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            audit::Config::with_overrides(&text)
+                .with_context(|| format!("{}: invalid configuration", path.display()))?
+        }
+        None => audit::Config::defaults(),
+    };
+    audit::validate_config(&config, &checks)
+        .with_context(|| "invalid configuration".to_string())?;
+    for id in &args.check {
+        if !checks.iter().any(|c| &c.id == id) {
+            anyhow::bail!("unknown check {id:?} (`trailhound audit --list` shows them)");
+        }
+    }
+    let checks: Vec<audit::Check> = checks
+        .into_iter()
+        .filter(|c| args.check.is_empty() || args.check.contains(&c.id))
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.list {
+        for c in &checks {
+            writeln!(
+                out,
+                "{:<40} {:<9} {:<15} {}",
+                c.id,
+                c.severity.as_str(),
+                c.kind.as_str(),
+                c.title
+            )?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let mut source = args.source.clone();
+    if let Some(dir) = args.dir {
+        source.snapshot = Some(dir);
+    }
+    let loaded = source.load()?;
+    let coverage = audit::Coverage::from_load(&loaded.account, &loaded.report);
+    let network = reach::Network::from_account(&loaded.account);
+    let oracle = audit::exposure::ReachOracle::new(&network);
+    let now = args.now.unwrap_or_else(jiff::Timestamp::now);
+    let mut findings = audit::audit(&loaded.account, &coverage, &oracle, &checks, &config, now);
+    if let Some(min) = args.min_severity {
+        findings.retain(|f| f.severity >= min);
+    }
+
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        AuditFormat::Table
+    } else {
+        AuditFormat::Jsonl
+    });
+    match format {
+        AuditFormat::Table => audit::output::write_table(&mut out, &findings)?,
+        AuditFormat::Jsonl => audit::output::write_jsonl(&mut out, &findings)?,
+        AuditFormat::Json => audit::output::write_json(&mut out, &findings)?,
+        AuditFormat::Csv => audit::output::write_csv(&mut out, &findings)?,
+        AuditFormat::Ocsf => audit::output::write_ocsf(&mut out, &findings, now.as_millisecond())?,
+    }
+    out.flush()?;
+    let mut by_severity = String::new();
+    for s in Severity::ALL.iter().rev() {
+        let n = findings.iter().filter(|f| f.severity == *s).count();
+        if n > 0 {
+            by_severity.push_str(&format!(" {n} {s},"));
+        }
+    }
+    eprintln!(
+        "trailhound: {} findings ({}) from {} checks over {} instances, {} security groups, {} users{}",
+        findings.len(),
+        by_severity.trim().trim_end_matches(','),
+        checks.len(),
+        loaded.account.instances.len(),
+        loaded.account.security_groups.len(),
+        loaded.account.users.len(),
+        if loaded.incomplete {
+            "; the snapshot is incomplete (see above)"
+        } else {
+            ""
+        }
+    );
+    if args
+        .fail_on
+        .is_some_and(|s| findings.iter().any(|f| f.severity >= s))
+    {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if loaded.incomplete {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
