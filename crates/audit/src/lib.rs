@@ -249,3 +249,69 @@ pub fn audit(
     let resources = facts::build(account, coverage, exposure, now);
     run(checks, &resources, config)
 }
+
+/// The checks' reference page (docs/audit-checks.md), generated from the check files.
+pub fn reference_markdown(checks: &[Check]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "# Audit checks\n\nGenerated from `crates/audit/checks/*.toml` by `trailhound gen-docs`; do not edit by hand.\n\
+         Each check is one file: a predicate over one kind of resource's facts (see `crates/audit/src/facts.rs`),\n\
+         with its own positive and negative test cases. Thresholds (`$name`) come from the configuration\n\
+         (`trailhound audit --print-config`).\n\n| id | severity | resource | title |\n|---|---|---|---|\n",
+    );
+    let mut sorted: Vec<&Check> = checks.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    for c in &sorted {
+        let _ = writeln!(
+            out,
+            "| [`{}`](#{}) | {} | {} | {} |",
+            c.id,
+            c.id,
+            c.severity,
+            c.kind.as_str(),
+            c.title
+        );
+    }
+    for c in &sorted {
+        let _ = write!(
+            out,
+            "\n## {}\n\n**{}** — severity {}, resource `{}`{}{}\n\n{}\n\n**Matches when** `{}`",
+            c.id,
+            c.title,
+            c.severity,
+            c.kind.as_str(),
+            c.kb.as_deref()
+                .map(|k| format!(", explained by `trailhound explain {k}`"))
+                .unwrap_or_default(),
+            if c.prowler.is_empty() {
+                String::new()
+            } else {
+                format!(", Prowler: {}", c.prowler.join(", "))
+            },
+            c.rationale.trim(),
+            c.predicate_text
+        );
+        if let Some(l) = &c.latent_when_text {
+            let _ = write!(out, "; *latent* (one severity lower) when `{l}`");
+        }
+        let _ = write!(
+            out,
+            ".\n\n**Remediation.** {}\n\n**Tests:**",
+            c.remediation.trim()
+        );
+        for t in &c.tests {
+            let _ = write!(
+                out,
+                "\n- {} {}",
+                if t.expect {
+                    "matches:"
+                } else {
+                    "does not match:"
+                },
+                t.name
+            );
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -108,3 +108,18 @@ fn configuration_overrides_and_validation() {
     let bad = Config::with_overrides("[severity]\n\"ec2-sg-unused\" = \"huge\"\n").unwrap();
     assert!(validate_config(&bad, &checks).is_err());
 }
+
+#[test]
+fn the_generated_reference_is_current() {
+    let checks = builtin_checks().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/audit-checks.md");
+    let want = audit::reference_markdown(&checks);
+    if std::env::var_os("TRAILHOUND_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/audit-checks.md is stale: run `trailhound gen-docs` (or TRAILHOUND_UPDATE_DOCS=1 cargo test -p audit)"
+    );
+}
