@@ -751,7 +751,7 @@ pub fn permission(p: raw::Permission) -> Permission {
 }
 
 /// `Created by CreateImage(i-0abc...) for ami-...` → `i-0abc...`.
-fn instance_in_description(d: &str) -> Option<String> {
+pub fn instance_in_description(d: &str) -> Option<String> {
     let start = d.find("CreateImage(")? + "CreateImage(".len();
     let rest = &d[start..];
     let id: String = rest.chars().take_while(|c| *c != ')').collect();

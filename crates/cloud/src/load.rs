@@ -1406,7 +1406,29 @@ fn finish(a: &mut Account) {
     a.regions.sort();
     a.regions.dedup();
     a.trails = dedupe_trails(std::mem::take(&mut a.trails));
+    image_sources_from_snapshots(a);
     a.reindex();
+}
+
+/// EC2 describes the snapshots behind an AMI as `Created by CreateImage(i-...) for ami-...`: the
+/// image's source instance when the image itself does not say.
+fn image_sources_from_snapshots(a: &mut Account) {
+    let described: HashMap<&str, &str> = a
+        .snapshots
+        .iter()
+        .filter_map(|s| Some((s.id.as_str(), s.description.as_deref()?)))
+        .collect();
+    for img in a
+        .images
+        .iter_mut()
+        .filter(|i| i.source_instance_id.is_none())
+    {
+        img.source_instance_id = img
+            .snapshot_ids
+            .iter()
+            .filter_map(|s| described.get(s.as_str()))
+            .find_map(|d| convert::instance_in_description(d));
+    }
 }
 
 /// A multi-region trail is listed in every region; keep one entry per ARN (the home region's),
