@@ -38,6 +38,10 @@ enum Command {
     Host(cmd::host::Args),
     /// List the rule pack, or validate a folder of Sigma rules (compile, run their tests, show needs).
     Rules(cmd::rules::Args),
+    /// Explain a CloudTrail event from the knowledge base: meaning, risks, investigation, remediation.
+    Explain(cmd::explain::Args),
+    /// Write the rule and knowledge-base reference pages in docs/ (or check they are current).
+    GenDocs(cmd::gen_docs::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
         Command::IamPolicy(args) => cmd::collect::run_policy(args),
         Command::Host(args) => cmd::host::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::GenDocs(args) => cmd::gen_docs::run(args),
         // -- new command arms above this line --
     };
     match result {

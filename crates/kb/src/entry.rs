@@ -303,3 +303,37 @@ mod tests {
         }
     }
 }
+
+impl Entry {
+    /// A copy with placeholders filled from `values`: commands (aws CLI, trailhound) and the
+    /// boto3 snippet once per value combination (one command per instance id), prose with the
+    /// values joined, policies with the first value. Unfilled placeholders stay as `{name}`.
+    pub fn filled(&self, values: &placeholder::Values) -> Entry {
+        let lines = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .flat_map(|line| placeholder::expand(line, values).0)
+                .collect()
+        };
+        let prose = |text: &str| placeholder::fill_joined(text, values);
+        let mut out = self.clone();
+        out.summary = prose(&self.summary);
+        out.meaning = prose(&self.meaning);
+        out.routine = prose(&self.routine);
+        out.risks = self.risks.iter().map(|s| prose(s)).collect();
+        out.investigate.steps = self.investigate.steps.iter().map(|s| prose(s)).collect();
+        out.investigate.commands = lines(&self.investigate.commands);
+        out.remediation.console = self.remediation.console.iter().map(|s| prose(s)).collect();
+        out.remediation.cli = lines(&self.remediation.cli);
+        let (snippets, _) = placeholder::expand(&self.remediation.boto3, values);
+        out.remediation.boto3 = snippets.join("\n");
+        if let Some(p) = &mut out.prevention {
+            for text in [&mut p.scp, &mut p.iam].into_iter().flatten() {
+                *text = placeholder::fill_first(text, values);
+            }
+            if let Some(d) = &mut p.detective {
+                *d = prose(d);
+            }
+        }
+        out
+    }
+}

@@ -12,6 +12,7 @@
 
 mod entry;
 pub mod placeholder;
+pub mod render;
 pub mod suggest;
 
 use std::collections::{BTreeMap, HashSet};

@@ -91,6 +91,17 @@ pub fn fill_first(text: &str, values: &Values) -> String {
     substitute(text, &one)
 }
 
+/// Replaces each placeholder that has values with all of them joined by ", " (for prose).
+pub fn fill_joined(text: &str, values: &Values) -> String {
+    let joined: BTreeMap<&str, String> = values
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.as_str(), v.join(", ")))
+        .collect();
+    let refs: BTreeMap<&str, &str> = joined.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    substitute(text, &refs)
+}
+
 /// Most variants [`expand`] makes of one text; the rest are summarised by the caller.
 pub const MAX_VARIANTS: usize = 50;
 

@@ -4,6 +4,8 @@ pub mod collect;
 pub mod completions;
 pub mod detect;
 pub mod events;
+pub mod explain;
+pub mod gen_docs;
 pub mod host;
 pub mod keys;
 pub mod rules;
