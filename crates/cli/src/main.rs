@@ -42,6 +42,8 @@ enum Command {
     Explain(cmd::explain::Args),
     /// Write the rule and knowledge-base reference pages in docs/ (or check they are current).
     GenDocs(cmd::gen_docs::Args),
+    /// Who can reach an instance on a port, and why: security groups, NACLs, routes, gateways, peerings; the exposure map.
+    Reach(cmd::reach::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::GenDocs(args) => cmd::gen_docs::run(args),
+        Command::Reach(args) => cmd::reach::run(args),
         // -- new command arms above this line --
     };
     match result {

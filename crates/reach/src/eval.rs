@@ -166,8 +166,12 @@ impl Network {
         } else {
             format!(" ({})", grp.name)
         };
+        let label = match &r.label {
+            Some(l) => format!(" [{l}]"),
+            None => String::new(),
+        };
         format!(
-            "{}{name} {} #{}: {} {} {peer}",
+            "{}{name} {} #{}: {} {} {peer}{label}",
             grp.id,
             dir_word(dir),
             r.perm + 1,

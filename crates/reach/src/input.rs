@@ -111,6 +111,8 @@ pub struct Permission {
     pub ipv6: Vec<Ipv6Net>,
     pub prefix_lists: Vec<String>,
     pub groups: Vec<GroupRef>,
+    /// The rule's id (`sgr-…`) or description, shown with the rule.
+    pub label: Option<String>,
 }
 
 /// A security group as a rule's peer (UserIdGroupPair).

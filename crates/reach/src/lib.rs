@@ -14,6 +14,7 @@
 pub mod addr;
 pub mod eval;
 pub mod exposure;
+pub mod from_account;
 pub mod input;
 pub mod limits;
 pub mod network;

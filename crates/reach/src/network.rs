@@ -217,8 +217,9 @@ pub(crate) enum Peer {
 
 #[derive(Clone, Debug)]
 pub(crate) struct CRule {
-    /// Position of the IpPermission in its list, and of the peer within it.
+    /// Position of the IpPermission in its list.
     pub perm: u16,
+    pub label: Option<std::sync::Arc<str>>,
     pub svc: (u32, u32),
     pub peer: Peer,
 }
@@ -739,12 +740,14 @@ impl Network {
                         continue;
                     }
                     let perm = pi as u16;
+                    let label: Option<std::sync::Arc<str>> = p.label.as_deref().map(Into::into);
                     for n in &p.ipv4 {
                         let net = IpNet::V4(n.trunc());
                         let (_, lo, hi) = net_range(&net);
                         quota[0] += 1;
                         rules.push(CRule {
                             perm,
+                            label: label.clone(),
                             svc,
                             peer: Peer::Addrs {
                                 family: Family::V4,
@@ -760,6 +763,7 @@ impl Network {
                         quota[1] += 1;
                         rules.push(CRule {
                             perm,
+                            label: label.clone(),
                             svc,
                             peer: Peer::Addrs {
                                 family: Family::V6,
@@ -779,6 +783,7 @@ impl Network {
                                         quota[f.index()] += max;
                                         rules.push(CRule {
                                             perm,
+                                            label: label.clone(),
                                             svc,
                                             peer: Peer::Addrs {
                                                 family: f,
@@ -802,6 +807,7 @@ impl Network {
                             resolve_reference(g, own_vpc, r, target, &groups, &vpcs, &peerings);
                         rules.push(CRule {
                             perm,
+                            label: label.clone(),
                             svc,
                             peer: Peer::Group {
                                 group: target,

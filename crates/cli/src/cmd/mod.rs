@@ -8,5 +8,6 @@ pub mod explain;
 pub mod gen_docs;
 pub mod host;
 pub mod keys;
+pub mod reach;
 pub mod rules;
 pub mod trail_args;
