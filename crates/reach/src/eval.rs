@@ -1046,7 +1046,7 @@ impl Network {
         } else {
             Verdict::Reachable
         };
-        let tracking = (!hits.is_empty())
+        let tracking = (!hits.is_empty() && verdict != Verdict::Blocked)
             .then(|| self.tracking(eni, f, svc, &hits, t.auto_tracked.as_deref()));
         if let Some(tr) = &tracking {
             t.push(
@@ -1058,6 +1058,9 @@ impl Network {
                 if tr.tracked { "SG10" } else { "SG11" },
             );
         }
+        // In packet order: the way in, the way back, then the tracking note.
+        t.steps
+            .sort_by_key(|s| (s.element == "tracking", s.leg == Leg::Return));
         let destination = match (eni.instance, dst_addr) {
             (Some(i), Some(a)) => format!(
                 "{} ({}) {}",

@@ -388,8 +388,7 @@ impl Network {
         })
     }
 
-    fn internet_boxes(&self, eni: &CEni, f: Family) -> Vec<IBox<'_>> {
-        let internet = self.internet_space(f);
+    fn internet_boxes(&self, eni: &CEni, f: Family, internet: &ASet) -> Vec<IBox<'_>> {
         let mut out = Vec::new();
         for &g in &eni.groups {
             for r in &self.groups[g as usize].rules[INGRESS] {
@@ -457,7 +456,8 @@ impl Network {
     fn interface_exposure(&self, e: Ix, out: &mut Vec<ExposureEntry>) {
         let eni = &self.enis[e as usize];
         for f in Family::BOTH {
-            let boxes = self.internet_boxes(eni, f);
+            let within = self.internet_for(e, f);
+            let boxes = self.internet_boxes(eni, f, &within);
             if boxes.is_empty() {
                 continue;
             }
@@ -499,7 +499,7 @@ impl Network {
                 }
             }
             let via = self.interface_via_appliance(eni, f);
-            self.merge_pieces(eni, f, &boxes, pieces, via, out);
+            self.merge_pieces(eni, f, &within, &boxes, pieces, via, out);
         }
     }
 
@@ -509,6 +509,7 @@ impl Network {
         &self,
         eni: &CEni,
         f: Family,
+        within: &ASet,
         boxes: &[IBox<'_>],
         pieces: Vec<Piece>,
         via: bool,
@@ -568,7 +569,6 @@ impl Network {
                 }
             }
         }
-        let within = self.internet_space(f);
         for (lo, hi, (state, set, rules, reasons)) in runs {
             let sources = describe(f, &set, within);
             let anywhere = set == *within;

@@ -887,6 +887,20 @@ impl Network {
         self.eni_by_private.get(ip).copied()
     }
 
+    /// The internet seen from an interface: internet addresses outside its own VPC's CIDRs
+    /// (those belong to the VPC; no host on the internet has them).
+    pub(crate) fn internet_for(&self, eni: Ix, f: Family) -> ASet {
+        let internet = self.internet_space(f);
+        match self.enis[eni as usize].subnet {
+            Some(s) => internet.difference(
+                self.vpcs[self.subnets[s as usize].vpc as usize]
+                    .cidrs
+                    .get(f),
+            ),
+            None => internet.clone(),
+        }
+    }
+
     pub(crate) fn internet_space(&self, f: Family) -> &ASet {
         &self.internet[f.index()]
     }

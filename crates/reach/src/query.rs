@@ -112,7 +112,7 @@ impl Network {
             From::Internet => {
                 for &d in &dsts {
                     for f in Family::BOTH {
-                        let within = self.internet_space(f).clone();
+                        let within = self.internet_for(d, f);
                         for (set, trace) in self.partition(d, f, svc, &within, true, true, cp) {
                             paths.push(PathResult {
                                 sources: Some(describe(f, &set, &within)),

@@ -95,7 +95,7 @@ impl Network {
                 }
                 for ((location, verdict, allowed_by), set) in by_place {
                     let within = if location == "internet" {
-                        self.internet_space(f).clone()
+                        self.internet_for(d, f)
                     } else {
                         f.all()
                     };
