@@ -505,6 +505,7 @@ impl Network {
 
     /// Cuts the pieces at every service boundary, unions what overlaps, and joins neighbours with
     /// the same sources and rules into one entry.
+    #[allow(clippy::too_many_arguments)]
     fn merge_pieces(
         &self,
         eni: &CEni,
