@@ -157,6 +157,7 @@ class Checker:
         self.available = set(self.session.get_available_services())
         self._prefixes = None
         self.driver = None
+        self.warm = set()
 
     # -- models ---------------------------------------------------------------------------------
 
@@ -242,7 +243,13 @@ class Checker:
         if len(words) < 3 or words[0] != "aws":
             self.problem(file, where, "expected `aws SERVICE COMMAND [--option value ...]`")
             return
-        self.cli_driver()
+        driver = self.cli_driver()
+        # The command tables (one per service, slow to build for ec2) are built once here and
+        # inherited by every child; argument tables are not, as building them registers handlers.
+        services = driver._get_command_table()
+        if words[1] in services and words[1] not in self.warm:
+            services[words[1]]._get_command_table()
+            self.warm.add(words[1])
         # awscli's driver keeps state between commands (argument tables, parsers, event handlers
         # that remember the last operation), so each command is judged in a forked child that
         # starts from the same clean parent.
@@ -297,7 +304,7 @@ class Checker:
             value = rest[i]
             i += 1
             # List arguments take several words (--instance-ids i-1 i-2).
-            if getattr(arg, "nargs", None) in ("*", "+"):
+            if getattr(arg, "nargs", None) in ("*", "+") or getattr(arg, "cli_type_name", None) == "list":
                 while i < len(rest) and not rest[i].startswith("--"):
                     i += 1
             if value[:1] in "{[" and value[:2] != "[{" and '"' in value:
@@ -306,8 +313,11 @@ class Checker:
                 except ValueError as e:
                     out.append(f"--{name}: the JSON value does not parse: {e}")
         if not ({"cli-input-json", "cli-input-yaml"} & given):
+            # Boolean pairs share a group (--egress | --ingress): one of the group satisfies it.
+            given_groups = {getattr(arg_table.get(n), "group_name", None) for n in given} - {None}
             for name, arg in arg_table.items():
-                if getattr(arg, "required", False) and name not in given:
+                group = getattr(arg, "group_name", None)
+                if getattr(arg, "required", False) and name not in given and group not in given_groups:
                     out.append(f"aws {service} {command} requires --{name}")
         if out:
             return out
