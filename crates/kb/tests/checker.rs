@@ -104,6 +104,8 @@ cli = [
   "aws ec2 describe-instances --filters Name=key-name,Values={key_name} --region {region} --query 'Reservations[].Instances[].InstanceId'",
   "aws ec2 modify-instance-attribute --instance-id {instance_id} --disable-api-termination",
   "aws ec2 stop-instances --instance-ids {instance_id} --dry-run --region {region}",
+  "aws ec2 create-network-acl-entry --network-acl-id {network_acl_id} --ingress --rule-number 1 --protocol -1 --cidr-block {source_ip}/32 --rule-action deny",
+  "aws autoscaling suspend-processes --auto-scaling-group-name {asg_name} --scaling-processes Launch Terminate",
   "aws iam put-role-policy --role-name {role_name} --policy-name deny-old --policy-document '{\"Version\": \"2012-10-17\", \"Statement\": []}'",
 ]
 boto3 = '''
@@ -139,6 +141,11 @@ fn broken_entries() -> Vec<(&'static str, String, &'static str)> {
             "MissingRequired",
             as_event("MissingRequired").replace("--role-name {role_name} ", ""),
             "aws iam put-role-policy requires --role-name",
+        ),
+        (
+            "MissingBooleanPair",
+            as_event("MissingBooleanPair").replace("--ingress ", ""),
+            "aws ec2 create-network-acl-entry requires --egress",
         ),
         (
             "NoSuchCommand",
