@@ -289,21 +289,6 @@ pub fn is_attack_id(id: &str) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attack_ids() {
-        for good in ["T1098", "T1098.004"] {
-            assert!(is_attack_id(good), "{good}");
-        }
-        for bad in ["T109", "t1098", "T1098.4", "T1098.0041", "TA0001", "T1098."] {
-            assert!(!is_attack_id(bad), "{bad}");
-        }
-    }
-}
-
 impl Entry {
     /// A copy with placeholders filled from `values`: commands (aws CLI, trailhound) and the
     /// boto3 snippet once per value combination (one command per instance id), prose with the
@@ -335,5 +320,20 @@ impl Entry {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_ids() {
+        for good in ["T1098", "T1098.004"] {
+            assert!(is_attack_id(good), "{good}");
+        }
+        for bad in ["T109", "t1098", "T1098.4", "T1098.0041", "TA0001", "T1098."] {
+            assert!(!is_attack_id(bad), "{bad}");
+        }
     }
 }
