@@ -69,13 +69,18 @@ struct PassSeg {
 pub struct PassCache {
     /// By (nacl, route table): one `Pass` per family.
     shapes: HashMap<(Option<Ix>, Option<Ix>), [Pass; 2]>,
+    /// Per VPC and family: the internet minus the VPC's own CIDRs.
+    vpc_internet: Vec<[ASet; 2]>,
+    /// Per group and family: each inbound rule's internet addresses as seen from the group's
+    /// VPC, `(rule index, addresses)`; rules with none are left out.
+    group_boxes: Vec<[Vec<(u32, ASet)>; 2]>,
 }
 
 /// A group's internet-facing inbound rule: services x internet addresses.
 struct IBox<'a> {
     lo: u32,
     hi: u32,
-    set: ASet,
+    set: std::borrow::Cow<'a, ASet>,
     group: Ix,
     rule: &'a crate::network::CRule,
 }
@@ -96,8 +101,11 @@ pub struct ExposureEntry {
     pub interface: String,
     pub family: Family,
     pub state: State,
-    /// `tcp 22`, `tcp 0-65535`, `all traffic`, `icmp type 8`.
+    /// `tcp 22`, `tcp 0-65535`, `all traffic`, `icmp type 8`, `protocols 7-255 (all)`.
     pub service: String,
+    /// `all`, `tcp`, `udp`, `icmp`, `icmpv6`, `proto N`, or `protocols A-B` (whole protocols).
+    /// An entry never holds part of one protocol and part of another; ask [`Self::covers`] whether
+    /// it holds a given port.
     pub protocol: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<(u16, u16)>,
@@ -179,6 +187,49 @@ fn risk_of(lo: u32, hi: u32) -> u8 {
         2
     } else {
         3
+    }
+}
+
+/// Cuts an interval of the service axis so that no entry straddles part of a protocol: a head
+/// within one protocol, a run of whole protocols, a tail within one protocol. `all traffic` stays
+/// whole.
+fn split_by_protocol(lo: u32, hi: u32) -> Vec<(u32, u32)> {
+    let (pl, ph) = (service::proto_of(lo), service::proto_of(hi));
+    if pl == ph || (lo, hi) == service::ALL {
+        return vec![(lo, hi)];
+    }
+    let mut out = Vec::with_capacity(3);
+    let mut start = lo;
+    if service::value_of(lo) != 0 {
+        out.push((lo, service::whole_protocol(pl).1));
+        start = service::whole_protocol(pl).1 + 1;
+    }
+    let end_whole = if service::value_of(hi) == u16::MAX {
+        hi
+    } else {
+        service::whole_protocol(ph).0 - 1
+    };
+    if start <= end_whole {
+        out.push((start, end_whole));
+    }
+    if end_whole < hi {
+        out.push((end_whole + 1, hi));
+    }
+    out
+}
+
+/// `all`, `tcp`, `udp`, `icmp`, `icmpv6`, `proto N`, or `protocols A-B` for a run of whole protocols.
+fn protocol_label(lo: u32, hi: u32) -> String {
+    if (lo, hi) == service::ALL {
+        "all".into()
+    } else if service::proto_of(lo) == service::proto_of(hi) {
+        service::protocol_name(service::proto_of(lo))
+    } else {
+        format!(
+            "protocols {}-{}",
+            service::proto_of(lo),
+            service::proto_of(hi)
+        )
     }
 }
 
@@ -384,14 +435,63 @@ impl Network {
                     )
                 })
                 .collect();
-            PassCache { shapes }
+            let vpc_internet: Vec<[ASet; 2]> = self
+                .vpcs
+                .iter()
+                .map(|v| Family::BOTH.map(|f| self.internet_space(f).difference(v.cidrs.get(f))))
+                .collect();
+            let group_boxes = self
+                .groups
+                .par_iter()
+                .map(|g| {
+                    Family::BOTH.map(|f| {
+                        let internet = match g.vpc {
+                            Some(v) => &vpc_internet[v as usize][f.index()],
+                            None => self.internet_space(f),
+                        };
+                        g.rules[INGRESS]
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, r)| match &r.peer {
+                                Peer::Addrs { family, set, .. } if *family == f => {
+                                    let set = set.intersect(internet);
+                                    (!set.is_empty()).then_some((i as u32, set))
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            PassCache {
+                shapes,
+                vpc_internet,
+                group_boxes,
+            }
         })
     }
 
     fn internet_boxes(&self, eni: &CEni, f: Family, internet: &ASet) -> Vec<IBox<'_>> {
         let mut out = Vec::new();
+        let vpc = eni.subnet.map(|s| self.subnets[s as usize].vpc);
+        let cache = self.pass_cache();
         for &g in &eni.groups {
-            for r in &self.groups[g as usize].rules[INGRESS] {
+            let group = &self.groups[g as usize];
+            if vpc.is_some() && group.vpc == vpc {
+                // The usual case: the group's own VPC, computed once per group.
+                for (i, set) in &cache.group_boxes[g as usize][f.index()] {
+                    let r = &group.rules[INGRESS][*i as usize];
+                    out.push(IBox {
+                        lo: r.svc.0,
+                        hi: r.svc.1,
+                        set: std::borrow::Cow::Borrowed(set),
+                        group: g,
+                        rule: r,
+                    });
+                }
+                continue;
+            }
+            for r in &group.rules[INGRESS] {
                 if let Peer::Addrs { family, set, .. } = &r.peer
                     && *family == f
                 {
@@ -400,7 +500,7 @@ impl Network {
                         out.push(IBox {
                             lo: r.svc.0,
                             hi: r.svc.1,
-                            set,
+                            set: std::borrow::Cow::Owned(set),
                             group: g,
                             rule: r,
                         });
@@ -456,7 +556,13 @@ impl Network {
     fn interface_exposure(&self, e: Ix, out: &mut Vec<ExposureEntry>) {
         let eni = &self.enis[e as usize];
         for f in Family::BOTH {
-            let within = self.internet_for(e, f);
+            let within = match eni.subnet {
+                Some(s) => std::borrow::Cow::Borrowed(
+                    &self.pass_cache().vpc_internet[self.subnets[s as usize].vpc as usize]
+                        [f.index()],
+                ),
+                None => std::borrow::Cow::Owned(self.internet_for(e, f)),
+            };
             let boxes = self.internet_boxes(eni, f, &within);
             if boxes.is_empty() {
                 continue;
@@ -470,7 +576,7 @@ impl Network {
                             bx.lo,
                             bx.hi,
                             ASet::empty(),
-                            vec![(bx.set.clone(), b.clone())],
+                            vec![(bx.set.as_ref().clone(), b.clone())],
                             bi,
                         ));
                     }
@@ -573,28 +679,28 @@ impl Network {
         for (lo, hi, (state, set, rules, reasons)) in runs {
             let sources = describe(f, &set, within);
             let anywhere = set == *within;
-            out.push(ExposureEntry {
-                interface: eni.id.clone(),
-                family: f,
-                state,
-                service: service::describe(lo, hi),
-                protocol: if (lo, hi) == service::ALL {
-                    "all".into()
-                } else {
-                    service::protocol_name(service::proto_of(lo))
-                },
-                ports: service::ports_of(lo, hi),
-                sources,
-                anywhere,
-                rules: rules
-                    .iter()
-                    .map(|&i| self.rule_text(boxes[i].group, INGRESS, boxes[i].rule))
-                    .collect(),
-                reasons: reasons.iter().map(|b| b.text(&eni.id)).collect(),
-                via_appliance: via && state == State::Exposed,
-                risk: risk_of(lo, hi),
-                svc: (lo, hi),
-            });
+            let rules: Vec<String> = rules
+                .iter()
+                .map(|&i| self.rule_text(boxes[i].group, INGRESS, boxes[i].rule))
+                .collect();
+            let reasons: Vec<String> = reasons.iter().map(|b| b.text(&eni.id)).collect();
+            for (lo, hi) in split_by_protocol(lo, hi) {
+                out.push(ExposureEntry {
+                    interface: eni.id.clone(),
+                    family: f,
+                    state,
+                    service: service::describe(lo, hi),
+                    protocol: protocol_label(lo, hi),
+                    ports: service::ports_of(lo, hi),
+                    sources: sources.clone(),
+                    anywhere,
+                    rules: rules.clone(),
+                    reasons: reasons.clone(),
+                    via_appliance: via && state == State::Exposed,
+                    risk: risk_of(lo, hi),
+                    svc: (lo, hi),
+                });
+            }
         }
     }
 
@@ -680,4 +786,36 @@ fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Network>();
     let _ = IntervalSet::<u32>::empty();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{TCP, key, whole_protocol};
+
+    #[test]
+    fn entries_never_straddle_part_of_a_protocol() {
+        assert_eq!(
+            split_by_protocol(service::ALL.0, service::ALL.1),
+            vec![service::ALL]
+        );
+        let (a, b) = (key(TCP, 23), key(200, 5));
+        assert_eq!(
+            split_by_protocol(a, b),
+            vec![
+                (a, whole_protocol(TCP).1),
+                (key(7, 0), whole_protocol(199).1),
+                (key(200, 0), b)
+            ]
+        );
+        assert_eq!(
+            split_by_protocol(key(0, 0), key(TCP, 21)),
+            vec![(0, whole_protocol(5).1), (key(TCP, 0), key(TCP, 21))]
+        );
+        assert_eq!(
+            protocol_label(key(7, 0), whole_protocol(199).1),
+            "protocols 7-199"
+        );
+        assert_eq!(risk_of(key(TCP, 23), key(TCP, 65535)), 2);
+    }
 }
