@@ -2,111 +2,88 @@
 //! instances behind a security group, and whether an instance role's credentials were used from
 //! outside that instance's own addresses.
 //!
-//! Reads the snapshot folder's aws CLI JSON (`ec2-describe-instances.json`, at the top or in one
-//! subfolder per region).
+//! Reads the snapshot folder through the account model (`cloud::load`): instances and their
+//! network interfaces, at the top or in region and account folders.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde_json::Value;
+use cloud::{Account, Instance};
 
 use crate::finding::Finding;
 use crate::pipeline::Enricher;
 
-#[derive(Clone, Debug, Default)]
-struct Instance {
-    id: String,
-    state: String,
-    key_name: Option<String>,
-    groups: BTreeSet<String>,
-    addresses: BTreeSet<String>,
-}
-
-/// The parts of a snapshot detection uses, indexed.
+/// The account model, with the per-instance addresses detection compares source IPs against.
 #[derive(Debug, Default)]
 pub struct SnapshotContext {
-    instances: BTreeMap<String, Instance>,
+    account: Account,
 }
 
+/// The files this enricher reads: a bad one is an error, other bad files are not its concern.
+const USED_FILES: &[&str] = &[
+    "ec2-describe-instances.json",
+    "ec2-describe-network-interfaces.json",
+];
+
 impl SnapshotContext {
-    /// Loads every `ec2-describe-instances.json` under `dir` (top level and region folders).
-    /// A file that does not parse is an error naming it.
+    /// Loads the snapshot folder `dir`. An instance or interface file that does not parse is an
+    /// error naming it (and the JSON path).
     pub fn load(dir: &Path) -> Result<SnapshotContext, String> {
         if !dir.is_dir() {
             return Err(format!("--snapshot {}: not a folder", dir.display()));
         }
-        let mut files = vec![dir.join("ec2-describe-instances.json")];
-        let mut subdirs: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| format!("{}: {e}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
+        let (account, report) = cloud::load(dir).map_err(|e| e.to_string())?;
+        let bad: Vec<String> = report
+            .errors
+            .iter()
+            .filter(|e| {
+                e.path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| USED_FILES.contains(&n))
+            })
+            .map(ToString::to_string)
             .collect();
-        subdirs.sort();
-        files.extend(
-            subdirs
-                .iter()
-                .map(|d| d.join("ec2-describe-instances.json")),
-        );
-        let mut ctx = SnapshotContext::default();
-        for file in files.iter().filter(|f| f.is_file()) {
-            let text =
-                std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let v: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: invalid JSON: {e}", file.display()))?;
-            ctx.add_instances(&v);
+        if !bad.is_empty() {
+            return Err(bad.join("; "));
         }
-        Ok(ctx)
+        Ok(SnapshotContext::from_account(account))
     }
 
-    fn add_instances(&mut self, v: &Value) {
-        let reservations = v["Reservations"].as_array().cloned().unwrap_or_default();
-        for inst in reservations
-            .iter()
-            .flat_map(|r| r["Instances"].as_array().cloned().unwrap_or_default())
-        {
-            let Some(id) = inst["InstanceId"].as_str() else {
-                continue;
-            };
-            let mut i = Instance {
-                id: id.to_string(),
-                state: inst["State"]["Name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                key_name: inst["KeyName"].as_str().map(str::to_string),
-                ..Instance::default()
-            };
-            let mut text_at = |v: &Value| {
-                if let Some(s) = v.as_str() {
-                    i.addresses.insert(s.to_string());
-                }
-            };
-            text_at(&inst["PrivateIpAddress"]);
-            text_at(&inst["PublicIpAddress"]);
-            text_at(&inst["Ipv6Address"]);
-            for eni in inst["NetworkInterfaces"].as_array().into_iter().flatten() {
-                text_at(&eni["PrivateIpAddress"]);
-                text_at(&eni["Association"]["PublicIp"]);
-                for p in eni["PrivateIpAddresses"].as_array().into_iter().flatten() {
-                    text_at(&p["PrivateIpAddress"]);
-                    text_at(&p["Association"]["PublicIp"]);
-                }
-                for a in eni["Ipv6Addresses"].as_array().into_iter().flatten() {
-                    text_at(&a["Ipv6Address"]);
-                }
-                for g in eni["Groups"].as_array().into_iter().flatten() {
-                    if let Some(g) = g["GroupId"].as_str() {
-                        i.groups.insert(g.to_string());
-                    }
-                }
+    /// Uses an account model loaded elsewhere.
+    pub fn from_account(account: Account) -> SnapshotContext {
+        SnapshotContext { account }
+    }
+
+    /// The model behind the context.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Every address of an instance: its own and those of its interfaces, as text.
+    fn addresses(&self, inst: &Instance) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = BTreeSet::new();
+        out.extend(inst.private_ip.map(|a| a.to_string()));
+        out.extend(inst.public_ip.map(|a| a.to_string()));
+        out.extend(inst.ipv6_addresses.iter().map(|a| a.to_string()));
+        for eni in self.account.enis_of_instance(&inst.id) {
+            out.extend(eni.private_ip.map(|a| a.to_string()));
+            out.extend(eni.public_ip.map(|a| a.to_string()));
+            for p in &eni.private_ips {
+                out.insert(p.address.to_string());
+                out.extend(p.public_ip.map(|a| a.to_string()));
             }
-            for g in inst["SecurityGroups"].as_array().into_iter().flatten() {
-                if let Some(g) = g["GroupId"].as_str() {
-                    i.groups.insert(g.to_string());
-                }
-            }
-            self.instances.insert(i.id.clone(), i);
+            out.extend(eni.ipv6_addresses.iter().map(|a| a.to_string()));
         }
+        out
+    }
+
+    /// Live instances, by id.
+    fn live(mut instances: Vec<&Instance>) -> Vec<&Instance> {
+        instances.retain(|i| i.state != "terminated");
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        instances.dedup_by(|a, b| a.id == b.id);
+        instances
     }
 
     fn list(instances: &[&Instance]) -> String {
@@ -121,11 +98,7 @@ impl SnapshotContext {
 impl Enricher for SnapshotContext {
     fn enrich(&self, f: &mut Finding) {
         for key in &f.resources.key_names {
-            let using: Vec<&Instance> = self
-                .instances
-                .values()
-                .filter(|i| i.key_name.as_deref() == Some(key.as_str()) && i.state != "terminated")
-                .collect();
+            let using = Self::live(self.account.instances_by_key_name(key));
             if !using.is_empty() {
                 f.context.push(format!(
                     "instances launched with key pair {key}: {}",
@@ -138,11 +111,7 @@ impl Enricher for SnapshotContext {
             }
         }
         for group in &f.resources.group_ids {
-            let behind: Vec<&Instance> = self
-                .instances
-                .values()
-                .filter(|i| i.groups.contains(group) && i.state != "terminated")
-                .collect();
+            let behind = Self::live(self.account.instances_in_security_group(group));
             if !behind.is_empty() {
                 f.context
                     .push(format!("instances behind {group}: {}", Self::list(&behind)));
@@ -154,17 +123,18 @@ impl Enricher for SnapshotContext {
             .as_deref()
             .filter(|p| p.contains(":assumed-role/"))
             .and_then(|p| p.rsplit('/').next())
-            .and_then(|id| self.instances.get(id));
+            .and_then(|id| self.account.instance(id));
         if let Some(inst) = session_instance {
+            let addresses = self.addresses(inst);
             let ips: BTreeSet<&str> = f
                 .source_ip
                 .iter()
                 .chain(&f.source_ips)
                 .map(String::as_str)
                 .collect();
-            let known: Vec<&str> = inst.addresses.iter().map(String::as_str).collect();
+            let known: Vec<&str> = addresses.iter().map(String::as_str).collect();
             for ip in ips {
-                if ip.parse::<std::net::IpAddr>().is_ok() && !inst.addresses.contains(ip) {
+                if ip.parse::<std::net::IpAddr>().is_ok() && !addresses.contains(ip) {
                     f.context.push(format!(
                         "credentials of {}'s role used from {ip}, which is not one of its addresses ({})",
                         inst.id,
@@ -181,7 +151,6 @@ mod tests {
     use super::*;
     use crate::finding::{Outcome, Severity};
     use crate::resources::Resources;
-    use serde_json::json;
 
     fn finding(event: &str, principal: &str, ip: &str, resources: Resources) -> Finding {
         Finding {
@@ -208,14 +177,24 @@ mod tests {
     }
 
     fn ctx() -> SnapshotContext {
-        let mut c = SnapshotContext::default();
-        c.add_instances(&json!({ "Reservations": [{ "Instances": [
-            { "InstanceId": "i-0a1b2c3d4e5f60001", "State": { "Name": "running" }, "KeyName": "deploy",
-              "PrivateIpAddress": "10.0.1.11", "PublicIpAddress": "3.85.10.21",
-              "SecurityGroups": [{ "GroupId": "sg-0123456789abcdef0" }] },
-            { "InstanceId": "i-0a1b2c3d4e5f60009", "State": { "Name": "terminated" }, "KeyName": "deploy" },
-        ]}]}));
-        c
+        let mut a = cloud::Account::default();
+        a.instances.push(cloud::Instance {
+            id: "i-0a1b2c3d4e5f60001".into(),
+            state: "running".into(),
+            key_name: Some("deploy".into()),
+            private_ip: Some("10.0.1.11".parse().unwrap()),
+            public_ip: Some("3.85.10.21".parse().unwrap()),
+            security_group_ids: vec!["sg-0123456789abcdef0".into()],
+            ..cloud::Instance::default()
+        });
+        a.instances.push(cloud::Instance {
+            id: "i-0a1b2c3d4e5f60009".into(),
+            state: "terminated".into(),
+            key_name: Some("deploy".into()),
+            ..cloud::Instance::default()
+        });
+        a.reindex();
+        SnapshotContext::from_account(a)
     }
 
     #[test]
@@ -252,6 +231,51 @@ mod tests {
         let mut inside = finding("ListBuckets", role, "3.85.10.21", Resources::default());
         c.enrich(&mut inside);
         assert!(inside.context.is_empty());
+    }
+
+    #[test]
+    fn addresses_of_the_instances_interfaces_count_as_its_own() {
+        let mut c = ctx();
+        c.account.network_interfaces.push(cloud::NetworkInterface {
+            id: "eni-1".into(),
+            attachment: Some(cloud::EniAttachment {
+                instance_id: Some("i-0a1b2c3d4e5f60001".into()),
+                ..cloud::EniAttachment::default()
+            }),
+            private_ips: vec![cloud::PrivateIp {
+                address: "10.0.1.99".parse().unwrap(),
+                primary: false,
+                public_ip: Some("54.1.2.3".parse().unwrap()),
+            }],
+            ..cloud::NetworkInterface::default()
+        });
+        c.account.reindex();
+        let role = "arn:aws:sts::1:assumed-role/web/i-0a1b2c3d4e5f60001";
+        let mut f = finding("ListBuckets", role, "54.1.2.3", Resources::default());
+        c.enrich(&mut f);
+        assert!(f.context.is_empty(), "{:?}", f.context);
+        let mut f = finding("ListBuckets", role, "54.1.2.4", Resources::default());
+        c.enrich(&mut f);
+        assert!(f.context[0].contains("10.0.1.99"), "{:?}", f.context);
+    }
+
+    #[test]
+    fn loads_the_bundled_snapshot_and_names_a_bad_instances_file() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incident/snapshot");
+        let c = SnapshotContext::load(&sample).unwrap();
+        assert_eq!(c.account().instances.len(), 5);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("ec2-describe-instances.json"),
+            "{\"Reservations\": [",
+        )
+        .unwrap();
+        let err = SnapshotContext::load(dir.path()).unwrap_err();
+        assert!(err.contains("ec2-describe-instances.json"), "{err}");
+        // A bad file the enricher does not read is not its concern.
+        std::fs::write(dir.path().join("ec2-describe-instances.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("ec2-describe-vpcs.json"), "[1]").unwrap();
+        assert!(SnapshotContext::load(dir.path()).is_ok());
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! EC2 key pairs from a snapshot folder (`aws ec2 describe-key-pairs --include-public-key` output
-//! saved as `ec2-describe-key-pairs.json` in DIR and in DIR/<region>/).
-//!
-//! Interim loader: the account model in `crates/cloud` will own snapshot reading; this reads the
-//! one file this crate needs so key matching works today.
+//! saved as `ec2-describe-key-pairs.json`), read through the account model (`cloud::load`): the
+//! top of DIR, region folders and account folders.
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +22,7 @@ pub struct KeyPair {
     pub key_type: Option<String>,
     #[serde(rename = "PublicKey", default)]
     pub public_key: Option<String>,
-    /// The region folder the file was found in (None for DIR itself).
+    /// The region the key pair lives in (None when the snapshot does not say).
     #[serde(skip_deserializing)]
     pub region: Option<String>,
     /// `SHA256:...` of `PublicKey`, when the snapshot has it.
@@ -32,10 +30,28 @@ pub struct KeyPair {
     pub public_sha256: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct DescribeKeyPairs {
-    #[serde(rename = "KeyPairs")]
-    key_pairs: Vec<KeyPair>,
+impl KeyPair {
+    /// The matching view of a key pair of the account model.
+    pub fn from_model(k: &cloud::KeyPair) -> KeyPair {
+        KeyPair {
+            key_pair_id: k.id.clone(),
+            key_name: k.name.clone(),
+            key_fingerprint: k.fingerprint.clone(),
+            key_type: k.key_type.clone(),
+            public_key: k.public_key.clone(),
+            region: Some(k.region.clone()).filter(|r| !r.is_empty()),
+            public_sha256: k
+                .public_key
+                .as_deref()
+                .and_then(|line| keys::parse_public_line(line).ok())
+                .map(|key| keys::public_info(key.key_data()).sha256),
+        }
+    }
+}
+
+/// Every key pair of an account model, in the shape the matchers take.
+pub fn from_account(account: &cloud::Account) -> Vec<KeyPair> {
+    account.key_pairs.iter().map(KeyPair::from_model).collect()
 }
 
 /// Key pairs and the problems met while reading them (a bad file does not stop the others).
@@ -46,44 +62,41 @@ pub struct Loaded {
     pub errors: Vec<String>,
 }
 
-/// Reads `DIR/ec2-describe-key-pairs.json` and `DIR/*/ec2-describe-key-pairs.json`.
+fn is_key_pair_file(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| n == FILE_NAME)
+}
+
+/// Reads the key pairs of the snapshot folder `dir`.
 pub fn load(dir: &Path) -> Result<Loaded, String> {
     if !dir.is_dir() {
         return Err(format!("snapshot folder {} does not exist", dir.display()));
     }
-    let mut candidates = vec![(None, dir.join(FILE_NAME))];
-    let mut subdirs: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    subdirs.sort();
-    for sub in subdirs {
-        let region = sub.file_name().map(|n| n.to_string_lossy().into_owned());
-        candidates.push((region, sub.join(FILE_NAME)));
-    }
-    let mut loaded = Loaded::default();
-    for (region, path) in candidates {
-        if !path.is_file() {
-            continue;
-        }
-        match read_file(&path) {
-            Ok(pairs) => {
-                loaded.files.push(path);
-                loaded.key_pairs.extend(pairs.into_iter().map(|mut kp| {
-                    kp.region = region.clone();
-                    kp.public_sha256 = kp
-                        .public_key
+    let (account, report) = cloud::load(dir).map_err(|e| e.to_string())?;
+    let loaded = Loaded {
+        key_pairs: from_account(&account),
+        files: report
+            .files
+            .iter()
+            .filter(|p| is_key_pair_file(p))
+            .cloned()
+            .collect(),
+        errors: report
+            .errors
+            .iter()
+            .filter(|e| is_key_pair_file(&e.path))
+            .map(|e| {
+                format!(
+                    "{}: not DescribeKeyPairs output: {}{}",
+                    e.path.display(),
+                    e.json_path
                         .as_deref()
-                        .and_then(|line| keys::parse_public_line(line).ok())
-                        .map(|k| keys::public_info(k.key_data()).sha256);
-                    kp
-                }));
-            }
-            Err(e) => loaded.errors.push(e),
-        }
-    }
+                        .map(|p| format!("at {p}: "))
+                        .unwrap_or_default(),
+                    e.message
+                )
+            })
+            .collect(),
+    };
     if loaded.files.is_empty() && loaded.errors.is_empty() {
         return Err(format!(
             "no {FILE_NAME} in {} or its region folders (save `aws ec2 describe-key-pairs --include-public-key` output there)",
@@ -91,14 +104,6 @@ pub fn load(dir: &Path) -> Result<Loaded, String> {
         ));
     }
     Ok(loaded)
-}
-
-fn read_file(path: &Path) -> Result<Vec<KeyPair>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let parsed: DescribeKeyPairs = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not DescribeKeyPairs output: {e}", path.display()))?;
-    Ok(parsed.key_pairs)
 }
 
 /// Why a key was matched to a key pair.
