@@ -86,6 +86,7 @@ pub fn decode_source(src: &Source, opts: &DecodeOptions, each: &mut EachRecord<'
     };
     let reader: Box<dyn Read> = match src {
         Source::Stdin => Box::new(io::stdin().lock()),
+        Source::Memory { bytes, .. } => Box::new(&bytes[..]),
         Source::File { path, .. } => match File::open(path) {
             Ok(f) => Box::new(f),
             Err(err) => {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::problem::{Problem, Where};
 
@@ -15,6 +16,12 @@ pub enum Source {
         walked: bool,
     },
     Stdin,
+    /// Bytes fetched from elsewhere (an S3 object, a LookupEvents page), gzip or not, under the
+    /// name problems are reported with (e.g. `s3://bucket/key`).
+    Memory {
+        name: String,
+        bytes: Arc<[u8]>,
+    },
 }
 
 impl Source {
@@ -22,6 +29,13 @@ impl Source {
         Source::File {
             path: path.into(),
             walked: false,
+        }
+    }
+
+    pub fn memory(name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
+        Source::Memory {
+            name: name.into(),
+            bytes: bytes.into(),
         }
     }
 
@@ -35,6 +49,7 @@ impl fmt::Display for Source {
         match self {
             Source::File { path, .. } => write!(f, "{}", path.display()),
             Source::Stdin => f.write_str("<stdin>"),
+            Source::Memory { name, .. } => f.write_str(name),
         }
     }
 }
@@ -115,5 +130,29 @@ fn walk(root: &Path, out: &mut Discovered) {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{DecodeOptions, decode_source};
+
+    #[test]
+    fn memory_sources_decode_like_files_and_report_under_their_name() {
+        let text = br#"{"Records":[{"eventID":"a","eventTime":"2024-01-01T00:00:00Z","eventName":"X"},42]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, text).unwrap();
+        let src = Source::memory("s3://b/k.json.gz", gz.finish().unwrap());
+        assert_eq!(src.to_string(), "s3://b/k.json.gz");
+        assert!(!src.walked());
+        let mut names = Vec::new();
+        let out = decode_source(&src, &DecodeOptions::default(), &mut |r, _, _| {
+            names.push(r.event_name.as_deref().unwrap_or_default().to_string())
+        });
+        assert_eq!(names, ["X"]);
+        assert_eq!((out.records, out.skipped_records), (1, 1));
+        assert_eq!(out.problems[0].file, "s3://b/k.json.gz");
+        assert_eq!(out.problems[0].at, Where::Record(1));
     }
 }
