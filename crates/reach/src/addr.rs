@@ -266,6 +266,13 @@ fn cover(f: Family, must: &ASet, dont_care: &ASet) -> Vec<IpNet> {
 
 /// Describes `set` as seen from `within` (usually the internet).
 pub fn describe(f: Family, set: &ASet, within: &ASet) -> Sources {
+    if set == within {
+        // The common case, and the one a reader wants to see as `0.0.0.0/0` or `::/0`.
+        return Sources {
+            cidrs: vec![prefix_net(f, 0, 0)],
+            except: Vec::new(),
+        };
+    }
     let set = set.intersect(within);
     let dont_care = f.all().difference(within);
     let include = cover(f, &set, &dont_care);

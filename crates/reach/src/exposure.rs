@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -30,13 +31,18 @@ pub(crate) enum Block {
     NoNacl,
 }
 
+/// A rendered [`Block`], shared by every entry it explains.
+type Reason = Arc<str>;
+
 impl Block {
-    fn text(&self, eni: &str) -> String {
-        match self {
+    fn text(&self) -> Reason {
+        let s: String = match self {
             Block::NoSubnet => "the interface's subnet is not in the snapshot".into(),
             Block::NoGateway(why) => why.clone(),
-            Block::NoAddress(Family::V4) => format!("{eni} has no public IPv4 or Elastic IP (R3)"),
-            Block::NoAddress(Family::V6) => format!("{eni} has no IPv6 address (R3)"),
+            Block::NoAddress(Family::V4) => {
+                "no public IPv4 or Elastic IP on the interface (R3)".into()
+            }
+            Block::NoAddress(Family::V6) => "no IPv6 address on the interface (R3)".into(),
             Block::Route(why) => why.clone(),
             Block::NaclIn(acl, Some(n)) => format!("{acl} inbound rule {n} denies (N2)"),
             Block::NaclIn(acl, None) => {
@@ -46,7 +52,8 @@ impl Block {
                 format!("{acl} outbound allows no reply to the client's ports (N4)")
             }
             Block::NoNacl => "no network ACL known for the subnet".into(),
-        }
+        };
+        s.into()
     }
 }
 
@@ -62,8 +69,11 @@ struct PassSeg {
     lo: u32,
     hi: u32,
     pass: ASet,
-    blocked: Vec<(ASet, Block)>,
+    blocked: Vec<(ASet, Reason)>,
 }
+
+/// One inbound rule of a group with internet addresses: (rule index, addresses, rule text).
+type GroupBox = (u32, ASet, Arc<str>);
 
 #[derive(Debug, Default)]
 pub struct PassCache {
@@ -73,7 +83,7 @@ pub struct PassCache {
     vpc_internet: Vec<[ASet; 2]>,
     /// Per group and family: each inbound rule's internet addresses as seen from the group's
     /// VPC, `(rule index, addresses)`; rules with none are left out.
-    group_boxes: Vec<[Vec<(u32, ASet)>; 2]>,
+    group_boxes: Vec<[Vec<GroupBox>; 2]>,
 }
 
 /// A group's internet-facing inbound rule: services x internet addresses.
@@ -81,8 +91,8 @@ struct IBox<'a> {
     lo: u32,
     hi: u32,
     set: std::borrow::Cow<'a, ASet>,
-    group: Ix,
-    rule: &'a crate::network::CRule,
+    /// The rule as shown (`sg-… (name) inbound #2: tcp 22 from 0.0.0.0/0`).
+    text: Arc<str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,7 +108,7 @@ pub enum State {
 /// One port range of one interface.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExposureEntry {
-    pub interface: String,
+    pub interface: Arc<str>,
     pub family: Family,
     pub state: State,
     /// `tcp 22`, `tcp 0-65535`, `all traffic`, `icmp type 8`, `protocols 7-255 (all)`.
@@ -114,10 +124,10 @@ pub struct ExposureEntry {
     /// Whether the sources are the whole internet.
     pub anywhere: bool,
     /// The group rules that open it.
-    pub rules: Vec<String>,
+    pub rules: Vec<Arc<str>>,
     /// Why a latent entry is not exposed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Arc<str>>,
     /// Ingress routing sends it through an appliance first (R5).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub via_appliance: bool,
@@ -153,7 +163,7 @@ impl ExposureEntry {
 
 /// A piece of one group rule's box: services `lo..=hi`, the exposed addresses, the latent ones
 /// with their reasons, and the box it came from.
-type Piece = (u32, u32, ASet, Vec<(ASet, Block)>, usize);
+type Piece = (u32, u32, ASet, Vec<(ASet, Reason)>, usize);
 
 impl Exposure {
     pub fn exposed(&self) -> impl Iterator<Item = &ExposureEntry> {
@@ -401,7 +411,7 @@ impl Network {
                 pass: ASet::from_ranges(pass),
                 blocked: blocked
                     .into_iter()
-                    .map(|(r, b)| (ASet::from_ranges(r), b))
+                    .map(|(r, b)| (ASet::from_ranges(r), b.text()))
                     .collect(),
             };
             match segs.last_mut() {
@@ -443,7 +453,8 @@ impl Network {
             let group_boxes = self
                 .groups
                 .par_iter()
-                .map(|g| {
+                .enumerate()
+                .map(|(gi, g)| {
                     Family::BOTH.map(|f| {
                         let internet = match g.vpc {
                             Some(v) => &vpc_internet[v as usize][f.index()],
@@ -455,7 +466,10 @@ impl Network {
                             .filter_map(|(i, r)| match &r.peer {
                                 Peer::Addrs { family, set, .. } if *family == f => {
                                     let set = set.intersect(internet);
-                                    (!set.is_empty()).then_some((i as u32, set))
+                                    (!set.is_empty()).then(|| {
+                                        let text = self.rule_text(gi as Ix, INGRESS, r);
+                                        (i as u32, set, Arc::from(text))
+                                    })
                                 }
                                 _ => None,
                             })
@@ -479,14 +493,13 @@ impl Network {
             let group = &self.groups[g as usize];
             if vpc.is_some() && group.vpc == vpc {
                 // The usual case: the group's own VPC, computed once per group.
-                for (i, set) in &cache.group_boxes[g as usize][f.index()] {
+                for (i, set, text) in &cache.group_boxes[g as usize][f.index()] {
                     let r = &group.rules[INGRESS][*i as usize];
                     out.push(IBox {
                         lo: r.svc.0,
                         hi: r.svc.1,
                         set: std::borrow::Cow::Borrowed(set),
-                        group: g,
-                        rule: r,
+                        text: text.clone(),
                     });
                 }
                 continue;
@@ -501,8 +514,7 @@ impl Network {
                             lo: r.svc.0,
                             hi: r.svc.1,
                             set: std::borrow::Cow::Owned(set),
-                            group: g,
-                            rule: r,
+                            text: self.rule_text(g, INGRESS, r).into(),
                         });
                     }
                 }
@@ -512,27 +524,30 @@ impl Network {
     }
 
     /// Why nothing reaches this interface from the internet at all, if so.
-    fn interface_block(&self, eni: &CEni, f: Family) -> Option<Block> {
+    fn interface_block(&self, eni: &CEni, f: Family) -> Option<Reason> {
         let Some(s) = eni.subnet else {
-            return Some(Block::NoSubnet);
+            return Some(Block::NoSubnet.text());
         };
         let vpc = &self.vpcs[self.subnets[s as usize].vpc as usize];
         if vpc.igws.is_empty() {
-            return Some(Block::NoGateway(if vpc.eigws.is_empty() {
-                format!("no internet gateway is attached to {} (R3)", vpc.id)
-            } else {
-                format!(
-                    "{} has only egress-only gateway {}: no inbound (R4)",
-                    vpc.id,
-                    vpc.eigws.join(", ")
-                )
-            }));
+            return Some(
+                Block::NoGateway(if vpc.eigws.is_empty() {
+                    format!("no internet gateway is attached to {} (R3)", vpc.id)
+                } else {
+                    format!(
+                        "{} has only egress-only gateway {}: no inbound (R4)",
+                        vpc.id,
+                        vpc.eigws.join(", ")
+                    )
+                })
+                .text(),
+            );
         }
         let has = match f {
             Family::V4 => eni.private4.iter().any(|p| p.1.is_some()),
             Family::V6 => !eni.ipv6.is_empty(),
         };
-        (!has).then_some(Block::NoAddress(f))
+        (!has).then(|| Block::NoAddress(f).text())
     }
 
     fn interface_via_appliance(&self, eni: &CEni, f: Family) -> bool {
@@ -593,7 +608,7 @@ impl Network {
                             let lo = seg.lo.max(bx.lo);
                             let hi = seg.hi.min(bx.hi);
                             let exposed = bx.set.intersect(&seg.pass);
-                            let latent: Vec<(ASet, Block)> = seg
+                            let latent: Vec<(ASet, Reason)> = seg
                                 .blocked
                                 .iter()
                                 .map(|(s, b)| (bx.set.intersect(s), b.clone()))
@@ -622,20 +637,21 @@ impl Network {
         via: bool,
         out: &mut Vec<ExposureEntry>,
     ) {
+        let iface: Arc<str> = eni.id.as_str().into();
         let mut cuts = Vec::with_capacity(pieces.len() * 2);
         for p in &pieces {
             cuts.push(p.0);
             cuts.push(p.1.saturating_add(1));
         }
         // (state, sources, rules, reasons) per elementary segment, joined when equal.
-        type Acc = (State, ASet, Vec<usize>, Vec<Block>);
+        type Acc = (State, ASet, Vec<usize>, Vec<Reason>);
         let mut runs: Vec<(u32, u32, Acc)> = Vec::new();
         for (lo, hi) in elementary(cuts, service::ALL) {
             let mut exposed = ASet::empty();
             let mut exposed_rules = Vec::new();
             let mut latent = ASet::empty();
             let mut latent_rules = Vec::new();
-            let mut reasons: Vec<Block> = Vec::new();
+            let mut reasons: Vec<Reason> = Vec::new();
             for p in pieces.iter().filter(|p| p.0 <= lo && hi <= p.1) {
                 if !p.2.is_empty() {
                     exposed = exposed.union(&p.2);
@@ -679,14 +695,10 @@ impl Network {
         for (lo, hi, (state, set, rules, reasons)) in runs {
             let sources = describe(f, &set, within);
             let anywhere = set == *within;
-            let rules: Vec<String> = rules
-                .iter()
-                .map(|&i| self.rule_text(boxes[i].group, INGRESS, boxes[i].rule))
-                .collect();
-            let reasons: Vec<String> = reasons.iter().map(|b| b.text(&eni.id)).collect();
+            let rules: Vec<Arc<str>> = rules.iter().map(|&i| boxes[i].text.clone()).collect();
             for (lo, hi) in split_by_protocol(lo, hi) {
                 out.push(ExposureEntry {
-                    interface: eni.id.clone(),
+                    interface: iface.clone(),
                     family: f,
                     state,
                     service: service::describe(lo, hi),
