@@ -288,7 +288,7 @@ impl Loader {
         }
         folder.used.insert(name.to_string());
         let path = folder.dir.join(name);
-        match read_json(&path).and_then(|v| typed(&path, v)) {
+        match read_typed(&path) {
             Ok(v) => {
                 self.report.files.push(path);
                 Some(v)
@@ -1256,17 +1256,57 @@ fn infer_region(a: &Account) -> Option<String> {
     a.trails.iter().find_map(|t| t.home_region.clone())
 }
 
-/// Reads a file as one response, an array of page responses, or a stream of responses, and
-/// merges the pages (lists concatenated, other keys from the first page that has them).
-pub(crate) fn read_json(path: &Path) -> Result<Value, FileError> {
+/// Reads and deserialises a file. One response (the common case) is deserialised straight from
+/// the text; an array of pages or several responses go through [`pages_from_text`]'s page merge.
+fn read_typed<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        json_path: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    if !text.trim_start().starts_with('[') {
+        // Without path tracking first (it costs about as much as the parse); a shape error is
+        // read again with it, to name the JSON path.
+        let mut de = serde_json::Deserializer::from_str(&text);
+        match T::deserialize(&mut de) {
+            Ok(v) if de.end().is_ok() => return Ok(v),
+            // More after the first document: pages, one after another.
+            Ok(_) => {}
+            Err(e) if e.is_data() => {
+                let mut de = serde_json::Deserializer::from_str(&text);
+                let (json_path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Err(e) => {
+                        let p = e.path().to_string();
+                        (
+                            (p != "." && !p.is_empty()).then_some(p),
+                            e.into_inner().to_string(),
+                        )
+                    }
+                    Ok(_) => (None, e.to_string()),
+                };
+                return Err(FileError {
+                    path: path.to_path_buf(),
+                    json_path,
+                    message,
+                });
+            }
+            // Syntax errors are reported by the page reader, which says where.
+            Err(_) => {}
+        }
+    }
+    pages_from_text(path, &text).and_then(|v| typed(path, v))
+}
+
+/// Merges a file's text read as one response, an array of page responses, or a stream of
+/// responses (lists concatenated, other keys from the first page that has them).
+fn pages_from_text(path: &Path, text: &str) -> Result<Value, FileError> {
     let err = |json_path: Option<String>, message: String| FileError {
         path: path.to_path_buf(),
         json_path,
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
     let mut docs = Vec::new();
-    for v in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+    for v in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
         docs.push(v.map_err(|e| err(None, format!("not valid JSON: {e}")))?);
     }
     let pages = match docs.len() {

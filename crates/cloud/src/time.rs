@@ -3,7 +3,7 @@
 //! milliseconds), depending on the CLI version and `cli_timestamp_format`.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer};
+use serde::Deserializer;
 use serde_json::Value;
 
 /// Epoch values above this are milliseconds (as seconds it would be the year 5138).
@@ -72,10 +72,38 @@ fn epoch(f: f64) -> Result<Timestamp, String> {
         .map_err(|e| format!("{f} is out of range for a timestamp: {e}"))
 }
 
-/// `#[serde(deserialize_with = "crate::time::de")]` for `Option<Timestamp>` fields.
+/// `#[serde(deserialize_with = "crate::time::de")]` for `Option<Timestamp>` fields: an ISO
+/// string or an epoch number, read without an intermediate value.
 pub fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
-    let v = Value::deserialize(d)?;
-    parse_time_value(&v).map_err(serde::de::Error::custom)
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<Timestamp>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a timestamp (ISO 8601 string or epoch number)")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            parse_time(s).map_err(E::custom)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            epoch(v as f64).map(Some).map_err(E::custom)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            epoch(v as f64).map(Some).map_err(E::custom)
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            epoch(v).map(Some).map_err(E::custom)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    d.deserialize_option(V)
 }
 
 #[cfg(test)]
@@ -106,6 +134,33 @@ mod tests {
             t(json!("2024-04-02")),
             "2024-04-02T00:00:00Z".parse().unwrap()
         );
+    }
+
+    #[derive(serde::Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "de")]
+        at: Option<Timestamp>,
+    }
+
+    #[test]
+    fn the_serde_helper_takes_both_forms() {
+        let want = Some("2024-04-02T09:12:44Z".parse::<Timestamp>().unwrap());
+        for text in [
+            r#"{"at": "2024-04-02T09:12:44+00:00"}"#,
+            r#"{"at": 1712049164}"#,
+            r#"{"at": 1712049164000}"#,
+            r#"{"at": 1712049164.0}"#,
+        ] {
+            assert_eq!(serde_json::from_str::<T>(text).unwrap().at, want, "{text}");
+        }
+        for text in [r#"{"at": null}"#, r#"{"at": ""}"#, "{}"] {
+            assert_eq!(serde_json::from_str::<T>(text).unwrap().at, None, "{text}");
+        }
+        assert!(serde_json::from_str::<T>(r#"{"at": "soon"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"at": [1]}"#).is_err());
+        // From an in-memory value too (the page-merging path).
+        let v = serde_json::json!({"at": 1712049164});
+        assert_eq!(serde_json::from_value::<T>(v).unwrap().at, want);
     }
 
     #[test]
