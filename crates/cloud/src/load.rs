@@ -87,7 +87,9 @@ pub fn load(dir: &Path) -> Result<(Account, LoadReport), LoadError> {
     let mut loader = Loader::default();
     let mut account = Account::default();
     let (files, subdirs) = list(dir)?;
-    let has_top_level_data = files.iter().any(|f| !f.starts_with('_'));
+    let has_top_level_data = files
+        .iter()
+        .any(|f| is_global_file(f) || is_regional_file(f));
     let account_dirs: Vec<&PathBuf> = subdirs.iter().filter(|d| is_account_dir(d)).collect();
     if account_dirs.is_empty() || has_top_level_data {
         // DIR itself is one account (its account subfolders, if any, are loaded below).
@@ -276,7 +278,14 @@ pub const OPTIONAL_FILES: &[&str] = &[
 ];
 
 fn is_global_file(name: &str) -> bool {
-    name.starts_with("iam-") || name.starts_with("sts-") || name == "_gaps.json"
+    name.starts_with("iam-") || name.starts_with("sts-")
+}
+
+/// Files of the regional services (wherever they are found).
+fn is_regional_file(name: &str) -> bool {
+    ["ec2-", "autoscaling-", "cloudtrail-", "guardduty-", "ssm-"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 impl Loader {
@@ -394,10 +403,7 @@ impl Loader {
             }
         }
         // Regional files at the top: a flat dump of one region.
-        let flat = top
-            .names
-            .iter()
-            .any(|n| !is_global_file(n) && !n.starts_with('_'));
+        let flat = top.names.iter().any(|n| is_regional_file(n));
         if flat {
             let mut regional = Account::default();
             let from = self.report.missing.len();

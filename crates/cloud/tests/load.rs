@@ -446,6 +446,33 @@ fn account_and_region_folders() {
 }
 
 #[test]
+fn a_stray_file_at_the_top_is_not_a_flat_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let region = dir.path().join("eu-north-1");
+    std::fs::create_dir(&region).unwrap();
+    std::fs::write(
+        region.join("ec2-describe-key-pairs.json"),
+        r#"{"KeyPairs": [{"KeyName": "k"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.json"), "{}").unwrap();
+    let (a, report) = cloud::load(dir.path()).unwrap();
+    assert_eq!(a.key_pairs[0].region, "eu-north-1");
+    assert_eq!(a.regions, ["eu-north-1"]);
+    assert_eq!(report.unrecognised, [dir.path().join("README.json")]);
+    // Regional files are reported missing for the region folder only, not for the top.
+    assert!(
+        report
+            .missing
+            .iter()
+            .filter(|m| m.file == "ec2-describe-instances.json")
+            .all(|m| m.region.as_deref() == Some("eu-north-1")),
+        "{:?}",
+        report.missing
+    );
+}
+
+#[test]
 fn a_missing_folder_is_an_error() {
     let err = cloud::load(Path::new("/nonexistent/snapshot")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/snapshot"), "{err}");
