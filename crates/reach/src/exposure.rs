@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
+use smallvec::{SmallVec, smallvec};
 
 use crate::addr::{ASet, Family, Sources, describe, ip_of};
 use crate::network::{CEni, CNacl, CRouteTable, EGRESS, INGRESS, Ix, Network, Peer, TargetKind};
@@ -163,7 +164,7 @@ impl ExposureEntry {
 
 /// A piece of one group rule's box: services `lo..=hi`, the exposed addresses, the latent ones
 /// with their reasons, and the box it came from.
-type Piece = (u32, u32, ASet, Vec<(ASet, Reason)>, usize);
+type Piece = (u32, u32, ASet, SmallVec<[(ASet, Reason); 1]>, usize);
 
 impl Exposure {
     pub fn exposed(&self) -> impl Iterator<Item = &ExposureEntry> {
@@ -591,7 +592,7 @@ impl Network {
                             bx.lo,
                             bx.hi,
                             ASet::empty(),
-                            vec![(bx.set.as_ref().clone(), b.clone())],
+                            smallvec![(bx.set.as_ref().clone(), b.clone())],
                             bi,
                         ));
                     }
@@ -608,7 +609,7 @@ impl Network {
                             let lo = seg.lo.max(bx.lo);
                             let hi = seg.hi.min(bx.hi);
                             let exposed = bx.set.intersect(&seg.pass);
-                            let latent: Vec<(ASet, Reason)> = seg
+                            let latent: SmallVec<[(ASet, Reason); 1]> = seg
                                 .blocked
                                 .iter()
                                 .map(|(s, b)| (bx.set.intersect(s), b.clone()))
@@ -644,14 +645,14 @@ impl Network {
             cuts.push(p.1.saturating_add(1));
         }
         // (state, sources, rules, reasons) per elementary segment, joined when equal.
-        type Acc = (State, ASet, Vec<usize>, Vec<Reason>);
+        type Acc = (State, ASet, SmallVec<[usize; 4]>, SmallVec<[Reason; 2]>);
         let mut runs: Vec<(u32, u32, Acc)> = Vec::new();
         for (lo, hi) in elementary(cuts, service::ALL) {
             let mut exposed = ASet::empty();
-            let mut exposed_rules = Vec::new();
+            let mut exposed_rules: SmallVec<[usize; 4]> = SmallVec::new();
             let mut latent = ASet::empty();
-            let mut latent_rules = Vec::new();
-            let mut reasons: Vec<Reason> = Vec::new();
+            let mut latent_rules: SmallVec<[usize; 4]> = SmallVec::new();
+            let mut reasons: SmallVec<[Reason; 2]> = SmallVec::new();
             for p in pieces.iter().filter(|p| p.0 <= lo && hi <= p.1) {
                 if !p.2.is_empty() {
                     exposed = exposed.union(&p.2);
@@ -667,10 +668,10 @@ impl Network {
             }
             // What is exposed through one rule is not latent through another.
             let latent = latent.difference(&exposed);
-            let mut accs = Vec::new();
+            let mut accs: SmallVec<[Acc; 2]> = SmallVec::new();
             if !exposed.is_empty() {
                 exposed_rules.dedup();
-                accs.push((State::Exposed, exposed, exposed_rules, Vec::new()));
+                accs.push((State::Exposed, exposed, exposed_rules, SmallVec::new()));
             }
             if !latent.is_empty() {
                 latent_rules.sort_unstable();
@@ -707,7 +708,7 @@ impl Network {
                     sources: sources.clone(),
                     anywhere,
                     rules: rules.clone(),
-                    reasons: reasons.clone(),
+                    reasons: reasons.to_vec(),
                     via_appliance: via && state == State::Exposed,
                     risk: risk_of(lo, hi),
                     svc: (lo, hi),

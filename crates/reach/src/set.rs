@@ -4,6 +4,11 @@
 
 use std::fmt::Debug;
 
+use smallvec::{SmallVec, smallvec};
+
+/// Most sets hold one or two intervals: kept inline, no allocation.
+type Ranges<T> = SmallVec<[(T, T); 2]>;
+
 /// An unsigned integer type usable as an interval bound.
 pub trait Point: Copy + Ord + Debug + Send + Sync + 'static {
     const MIN: Self;
@@ -32,7 +37,7 @@ point!(u128);
 /// A set of `T` as inclusive intervals `(lo, hi)`, sorted, disjoint and never touching.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct IntervalSet<T: Point> {
-    ranges: Vec<(T, T)>,
+    ranges: Ranges<T>,
 }
 
 impl<T: Point> Debug for IntervalSet<T> {
@@ -43,7 +48,9 @@ impl<T: Point> Debug for IntervalSet<T> {
 
 impl<T: Point> IntervalSet<T> {
     pub fn empty() -> Self {
-        IntervalSet { ranges: Vec::new() }
+        IntervalSet {
+            ranges: SmallVec::new(),
+        }
     }
 
     pub fn full() -> Self {
@@ -56,7 +63,7 @@ impl<T: Point> IntervalSet<T> {
             return Self::empty();
         }
         IntervalSet {
-            ranges: vec![(lo, hi)],
+            ranges: smallvec![(lo, hi)],
         }
     }
 
@@ -66,9 +73,9 @@ impl<T: Point> IntervalSet<T> {
 
     /// From any intervals, in any order, overlapping or not.
     pub fn from_ranges(ranges: impl IntoIterator<Item = (T, T)>) -> Self {
-        let mut v: Vec<(T, T)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        let mut v: Ranges<T> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
         v.sort_unstable();
-        let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+        let mut out: Ranges<T> = SmallVec::with_capacity(v.len());
         for (lo, hi) in v {
             if let Some(last) = out.last_mut() {
                 // Merge when overlapping or adjacent.
@@ -93,7 +100,7 @@ impl<T: Point> IntervalSet<T> {
     }
 
     pub fn is_full(&self) -> bool {
-        self.ranges == [(T::MIN, T::MAX)]
+        self.ranges[..] == [(T::MIN, T::MAX)]
     }
 
     pub fn first(&self) -> Option<T> {
@@ -130,7 +137,7 @@ impl<T: Point> IntervalSet<T> {
     pub fn intersect(&self, other: &Self) -> Self {
         let (a, b) = (&self.ranges, &other.ranges);
         let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
+        let mut out = Ranges::new();
         while i < a.len() && j < b.len() {
             let lo = a[i].0.max(b[j].0);
             let hi = a[i].1.min(b[j].1);
@@ -148,7 +155,7 @@ impl<T: Point> IntervalSet<T> {
 
     pub fn intersect_range(&self, lo: T, hi: T) -> Self {
         let start = self.ranges.partition_point(|r| r.1 < lo);
-        let mut out = Vec::new();
+        let mut out = Ranges::new();
         for &(a, b) in &self.ranges[start..] {
             if a > hi {
                 break;
@@ -159,7 +166,7 @@ impl<T: Point> IntervalSet<T> {
     }
 
     pub fn complement(&self) -> Self {
-        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        let mut out = Ranges::with_capacity(self.ranges.len() + 1);
         let mut next = Some(T::MIN);
         for &(lo, hi) in &self.ranges {
             if let Some(n) = next
