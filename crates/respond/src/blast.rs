@@ -24,16 +24,51 @@ pub enum Reason {
     Named,
 }
 
-/// Reachability of an instance from outside, as `reach` computes it.
-///
-/// `reach` is not wired in yet: until it is, every instance carries `exposure: None` and the
-/// summary falls back to the public addresses in [`AffectedInstance::public_ips`].
+/// Reachability of an instance from the internet, as `reach` computes it ([`add_exposure`]).
+/// None until computed; the public addresses are in [`AffectedInstance::public_ips`] either way.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Exposure {
-    /// `proto/port` open from the internet (0.0.0.0/0 or ::/0), e.g. `tcp/22`.
+    /// Open from the internet along a full path: `tcp 22 from 0.0.0.0/0`.
     pub internet: Vec<String>,
-    /// Sources that reach SSH (tcp/22), as CIDRs or group ids.
-    pub ssh_from: Vec<String>,
+    /// Opened by a group but not carried by the network (no public address, no route, a NACL):
+    /// one change away.
+    pub latent: Vec<String>,
+    /// SSH (tcp/22) is reachable from the internet: the leaked key logs in from anywhere.
+    pub ssh_from_internet: bool,
+}
+
+/// Fills each live instance's exposure from the reachability evaluator.
+pub fn add_exposure(radius: &mut BlastRadius, network: &reach::Network) {
+    for inst in radius.instances.iter_mut().filter(|i| i.is_live()) {
+        let Ok(e) = network.exposure(&inst.id) else {
+            continue;
+        };
+        let mut out = Exposure {
+            internet: Vec::new(),
+            latent: Vec::new(),
+            ssh_from_internet: false,
+        };
+        for entry in &e.entries {
+            let from: Vec<String> = entry.sources.cidrs.iter().map(|c| c.to_string()).collect();
+            let line = format!(
+                "{} on {} from {}",
+                entry.service,
+                entry.interface,
+                from.join(",")
+            );
+            let ssh = entry.protocol == "all"
+                || (entry.protocol == "tcp"
+                    && entry.ports.is_some_and(|(a, b)| a <= 22 && 22 <= b));
+            match entry.state {
+                reach::State::Exposed => {
+                    out.ssh_from_internet |= ssh;
+                    out.internet.push(line);
+                }
+                reach::State::Latent => out.latent.push(line),
+            }
+        }
+        inst.exposure = Some(out);
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

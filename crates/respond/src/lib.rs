@@ -36,3 +36,10 @@ pub struct Response {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<(usize, Check)>,
 }
+
+/// Now, UTC, to the second (`2025-03-01T10:00:00Z`): the form IAM conditions take.
+pub fn utc_now_seconds() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

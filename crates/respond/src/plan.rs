@@ -983,7 +983,7 @@ fn build(
         for kp in &key.key_pairs {
             let region = &kp.region;
             let selector = match &kp.id {
-                Some(id) => format!("--key-pair-id {id}"),
+                Some(id) => format!("--key-name {}   # {id}", q(&kp.name)),
                 None => format!("--key-name {}", q(&kp.name)),
             };
             b.push(

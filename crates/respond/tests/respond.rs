@@ -764,7 +764,7 @@ fn summary_and_jsonl_render() {
     assert!(text.contains("BLAST RADIUS: 4 instance(s)"), "{text}");
     assert!(text.contains("web-role ADMIN"));
     assert!(text.contains(
-        "$ aws ec2 delete-key-pair --region us-east-1 --key-pair-id key-0aaa1111aaaa1111a"
+        "$ aws ec2 delete-key-pair --region us-east-1 --key-name prod-deploy   # key-0aaa1111aaaa1111a"
     ));
     assert!(!text.contains("BEGIN"), "no key material");
     let lines = respond::render::jsonl(&resp);
