@@ -6,6 +6,11 @@ pub mod collect;
 mod ec2;
 mod json;
 mod other;
+pub mod lookup;
+pub mod runtime;
+pub mod s3;
+pub mod sns;
+pub mod sqs;
 
 pub use client::Connection;
 pub use collect::{CollectOptions, CollectReport, Gap, collect_blocking, iam_policy};
