@@ -31,10 +31,9 @@ fn worst(a: Exposure, b: Exposure) -> Exposure {
 /// Condenses one instance's exposure entries into the facts the checks read.
 pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
     let mut out = InstanceExposure::default();
-    let covers_tcp = |entry: &reach::ExposureEntry, port: u16| {
-        entry.protocol == "all"
-            || (entry.protocol == "tcp" && entry.ports.is_some_and(|(a, b)| a <= port && port <= b))
-    };
+    // Exposure entries may span whole protocols (`protocols A-B`): ask the entry, not its label.
+    let covers_tcp =
+        |entry: &reach::ExposureEntry, port: u16| entry.covers(reach::Service::tcp(port));
     let mut v4_exposed = false;
     for entry in &e.entries {
         let s = state(entry.state);
