@@ -38,6 +38,8 @@ enum Command {
     Host(cmd::host::Args),
     /// List the rule pack, or validate a folder of Sigma rules (compile, run their tests, show needs).
     Rules(cmd::rules::Args),
+    /// Audit an account snapshot (or a live collection): exposure, IMDS, keys, IAM credentials, logging.
+    Audit(cmd::audit::Args),
     /// Explain a CloudTrail event from the knowledge base: meaning, risks, investigation, remediation.
     Explain(cmd::explain::Args),
     /// Write the rule and knowledge-base reference pages in docs/ (or check they are current).
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::IamPolicy(args) => cmd::collect::run_policy(args),
         Command::Host(args) => cmd::host::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::GenDocs(args) => cmd::gen_docs::run(args),
         Command::Reach(args) => cmd::reach::run(args),

@@ -1,4 +1,5 @@
 //! One module per command.
+pub mod audit;
 #[cfg(feature = "aws")]
 pub mod collect;
 pub mod completions;
@@ -10,4 +11,5 @@ pub mod host;
 pub mod keys;
 pub mod reach;
 pub mod rules;
+pub mod snapshot_args;
 pub mod trail_args;
