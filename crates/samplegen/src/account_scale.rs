@@ -48,15 +48,23 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
         })
         .collect();
     let igws: Vec<Value> = (0..shape.vpcs)
-        .map(|v| json!({"InternetGatewayId": hex_id("igw", v), "OwnerId": ACCOUNT,
-                        "Attachments": [{"VpcId": hex_id("vpc", v), "State": "available"}]}))
+        .map(|v| {
+            json!({"InternetGatewayId": hex_id("igw", v), "OwnerId": ACCOUNT,
+                        "Attachments": [{"VpcId": hex_id("vpc", v), "State": "available"}]})
+        })
         .collect();
     let nats: Vec<Value> = (0..shape.vpcs)
         .map(|v| json!({"NatGatewayId": hex_id("nat", v), "VpcId": hex_id("vpc", v), "SubnetId": hex_id("subnet", v),
                         "State": "available", "ConnectivityType": "public"}))
         .collect();
     // Subnet s lives in VPC s % vpcs; even subnets are public.
-    let subnet_cidr = |s: usize| format!("10.{}.{}.0/24", (s % shape.vpcs) % 256, (s / shape.vpcs) % 256);
+    let subnet_cidr = |s: usize| {
+        format!(
+            "10.{}.{}.0/24",
+            (s % shape.vpcs) % 256,
+            (s / shape.vpcs) % 256
+        )
+    };
     let subnets: Vec<Value> = (0..shape.subnets)
         .map(|s| {
             json!({"SubnetId": hex_id("subnet", s), "VpcId": vpc(s), "CidrBlock": subnet_cidr(s),
@@ -144,7 +152,9 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
             let k = (r as usize) % per_vpc;
             hex_id("sg", (v + k * shape.vpcs) % shape.groups)
         };
-        let group_ids: Vec<String> = (0..1 + rng.below(3)).map(|_| pick_group(rng.next_u64())).collect();
+        let group_ids: Vec<String> = (0..1 + rng.below(3))
+            .map(|_| pick_group(rng.next_u64()))
+            .collect();
         let public = s % 2 == 0;
         let private_ip = format!("10.{}.{}.{}", v % 256, (s / shape.vpcs) % 256, 4 + i % 250);
         let mut eni = json!({"NetworkInterfaceId": hex_id("eni", i), "SubnetId": hex_id("subnet", s), "VpcId": vpc(s),
@@ -182,22 +192,74 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
         .map(|i| json!({"VolumeId": hex_id("vol", i), "Size": 8, "State": "in-use", "Encrypted": i % 4 != 0, "VolumeType": "gp3",
                         "AvailabilityZone": "us-east-1a", "Attachments": [{"InstanceId": hex_id("i", i), "Device": "/dev/xvda", "State": "attached", "DeleteOnTermination": true}]}))
         .collect();
-    write(&region_dir, "ec2-describe-vpcs.json", &json!({"Vpcs": vpcs}))?;
-    write(&region_dir, "ec2-describe-internet-gateways.json", &json!({"InternetGateways": igws}))?;
-    write(&region_dir, "ec2-describe-nat-gateways.json", &json!({"NatGateways": nats}))?;
-    write(&region_dir, "ec2-describe-subnets.json", &json!({"Subnets": subnets}))?;
-    write(&region_dir, "ec2-describe-route-tables.json", &json!({"RouteTables": route_tables}))?;
-    write(&region_dir, "ec2-describe-network-acls.json", &json!({"NetworkAcls": nacls}))?;
-    write(&region_dir, "ec2-describe-security-groups.json", &json!({"SecurityGroups": groups}))?;
-    write(&region_dir, "ec2-describe-key-pairs.json", &json!({"KeyPairs": key_pairs}))?;
-    write(&region_dir, "ec2-describe-instances.json", &json!({"Reservations": reservations}))?;
-    write(&region_dir, "ec2-describe-volumes.json", &json!({"Volumes": volumes}))?;
-    write(&region_dir, "ec2-get-ebs-encryption-by-default.json", &json!({"EbsEncryptionByDefault": false}))?;
+    write(
+        &region_dir,
+        "ec2-describe-vpcs.json",
+        &json!({"Vpcs": vpcs}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-internet-gateways.json",
+        &json!({"InternetGateways": igws}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-nat-gateways.json",
+        &json!({"NatGateways": nats}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-subnets.json",
+        &json!({"Subnets": subnets}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-route-tables.json",
+        &json!({"RouteTables": route_tables}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-network-acls.json",
+        &json!({"NetworkAcls": nacls}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-security-groups.json",
+        &json!({"SecurityGroups": groups}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-key-pairs.json",
+        &json!({"KeyPairs": key_pairs}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-instances.json",
+        &json!({"Reservations": reservations}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-describe-volumes.json",
+        &json!({"Volumes": volumes}),
+    )?;
+    write(
+        &region_dir,
+        "ec2-get-ebs-encryption-by-default.json",
+        &json!({"EbsEncryptionByDefault": false}),
+    )?;
     let users: Vec<Value> = (0..shape.users)
         .map(|u| json!({"UserName": format!("user-{u}"), "UserId": format!("AIDA{u:016}"), "Arn": format!("arn:aws:iam::{ACCOUNT}:user/user-{u}"),
                         "Path": "/", "CreateDate": "2022-01-01T00:00:00+00:00", "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": []}))
         .collect();
-    write(dir, "iam-get-account-authorization-details.json", &json!({"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": [], "Policies": []}))?;
-    write(dir, "sts-get-caller-identity.json", &json!({"Account": ACCOUNT, "Arn": format!("arn:aws:iam::{ACCOUNT}:user/auditor"), "UserId": "AIDAAUDITOR"}))?;
+    write(
+        dir,
+        "iam-get-account-authorization-details.json",
+        &json!({"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": [], "Policies": []}),
+    )?;
+    write(
+        dir,
+        "sts-get-caller-identity.json",
+        &json!({"Account": ACCOUNT, "Arn": format!("arn:aws:iam::{ACCOUNT}:user/auditor"), "UserId": "AIDAAUDITOR"}),
+    )?;
     Ok(13)
 }
