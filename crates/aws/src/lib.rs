@@ -5,10 +5,10 @@ pub mod client;
 pub mod collect;
 mod ec2;
 mod json;
+pub mod lookup;
 mod other;
 #[cfg(feature = "respond")]
 pub mod respond;
-pub mod lookup;
 pub mod runtime;
 pub mod s3;
 pub mod sns;

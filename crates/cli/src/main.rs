@@ -46,6 +46,8 @@ enum Command {
     GenDocs(cmd::gen_docs::Args),
     /// Who can reach an instance on a port, and why: security groups, NACLs, routes, gateways, peerings; the exposure map.
     Reach(cmd::reach::Args),
+    /// A leaked key pair or a compromised instance: blast radius, timeline, containment plan (dry run), --execute, resume, rollback.
+    Respond(cmd::respond::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(args),
         Command::GenDocs(args) => cmd::gen_docs::run(args),
         Command::Reach(args) => cmd::reach::run(args),
+        Command::Respond(args) => cmd::respond::run(args),
         // -- new command arms above this line --
     };
     match result {

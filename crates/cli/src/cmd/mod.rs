@@ -10,6 +10,7 @@ pub mod gen_docs;
 pub mod host;
 pub mod keys;
 pub mod reach;
+pub mod respond;
 pub mod rules;
 pub mod snapshot_args;
 pub mod trail_args;
