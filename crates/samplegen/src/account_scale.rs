@@ -68,13 +68,13 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
     let subnets: Vec<Value> = (0..shape.subnets)
         .map(|s| {
             json!({"SubnetId": hex_id("subnet", s), "VpcId": vpc(s), "CidrBlock": subnet_cidr(s),
-                   "AvailabilityZone": "us-east-1a", "MapPublicIpOnLaunch": s % 2 == 0, "State": "available", "OwnerId": ACCOUNT})
+                   "AvailabilityZone": "us-east-1a", "MapPublicIpOnLaunch": s.is_multiple_of(2), "State": "available", "OwnerId": ACCOUNT})
         })
         .collect();
     let mut route_tables = Vec::new();
     for s in 0..shape.subnets {
         let v = s % shape.vpcs;
-        let default = if s % 2 == 0 {
+        let default = if s.is_multiple_of(2) {
             json!({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": hex_id("igw", v), "State": "active", "Origin": "CreateRoute"})
         } else {
             json!({"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": hex_id("nat", v), "State": "active", "Origin": "CreateRoute"})
@@ -101,7 +101,7 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
                 acl_entry(32767, false, "-1", "deny", None),
                 acl_entry(32767, true, "-1", "deny", None),
             ];
-            if s % 5 == 0 {
+            if s.is_multiple_of(5) {
                 entries.push(acl_entry(50, false, "6", "deny", Some((22, 22))));
             }
             json!({"NetworkAclId": hex_id("acl", s), "VpcId": vpc(s), "IsDefault": false, "OwnerId": ACCOUNT,
@@ -155,25 +155,25 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
         let group_ids: Vec<String> = (0..1 + rng.below(3))
             .map(|_| pick_group(rng.next_u64()))
             .collect();
-        let public = s % 2 == 0;
+        let public = s.is_multiple_of(2);
         let private_ip = format!("10.{}.{}.{}", v % 256, (s / shape.vpcs) % 256, 4 + i % 250);
         let mut eni = json!({"NetworkInterfaceId": hex_id("eni", i), "SubnetId": hex_id("subnet", s), "VpcId": vpc(s),
             "PrivateIpAddress": private_ip, "Status": "in-use", "InterfaceType": "interface", "OwnerId": ACCOUNT,
             "Attachment": {"AttachmentId": hex_id("eni-attach", i), "DeviceIndex": 0, "Status": "attached", "DeleteOnTermination": true},
             "Groups": group_ids.iter().map(|g| json!({"GroupId": g})).collect::<Vec<_>>(),
-            "Ipv6Addresses": if i % 7 == 0 { json!([{"Ipv6Address": format!("2600:1f18:{:x}::{:x}", v, i + 1)}]) } else { json!([]) },
+            "Ipv6Addresses": if i.is_multiple_of(7) { json!([{"Ipv6Address": format!("2600:1f18:{:x}::{:x}", v, i + 1)}]) } else { json!([]) },
             "PrivateIpAddresses": [{"PrivateIpAddress": private_ip, "Primary": true}], "SourceDestCheck": true});
         let public_ip = format!("54.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
         if public {
             eni["Association"] = json!({"PublicIp": public_ip, "IpOwnerId": "amazon"});
         }
         let mut inst = json!({"InstanceId": hex_id("i", i), "InstanceType": "t3.micro", "ImageId": "ami-0123456789abcdef0",
-            "State": {"Code": 16, "Name": if i % 13 == 0 { "stopped" } else { "running" }},
+            "State": {"Code": 16, "Name": if i.is_multiple_of(13) { "stopped" } else { "running" }},
             "KeyName": key_name(rng.below(shape.key_pairs as u64 + 20) as usize),
             "LaunchTime": "2024-06-01T00:00:00+00:00", "SubnetId": hex_id("subnet", s), "VpcId": vpc(s), "PrivateIpAddress": private_ip,
             "SecurityGroups": group_ids.iter().map(|g| json!({"GroupId": g})).collect::<Vec<_>>(),
             "NetworkInterfaces": [eni],
-            "MetadataOptions": {"HttpTokens": if i % 3 == 0 { "optional" } else { "required" }, "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1 + (i % 4) as i64, "State": "applied"},
+            "MetadataOptions": {"HttpTokens": if i.is_multiple_of(3) { "optional" } else { "required" }, "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1 + (i % 4) as i64, "State": "applied"},
             "RootDeviceType": "ebs", "RootDeviceName": "/dev/xvda",
             "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeId": hex_id("vol", i), "DeleteOnTermination": true, "Status": "attached"}}],
             "Tags": [{"Key": "Name", "Value": format!("host-{i}")}]});
@@ -189,7 +189,7 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
         .map(|(r, chunk)| json!({"ReservationId": hex_id("r", r), "OwnerId": ACCOUNT, "Groups": [], "Instances": chunk}))
         .collect();
     let volumes: Vec<Value> = (0..shape.instances)
-        .map(|i| json!({"VolumeId": hex_id("vol", i), "Size": 8, "State": "in-use", "Encrypted": i % 4 != 0, "VolumeType": "gp3",
+        .map(|i| json!({"VolumeId": hex_id("vol", i), "Size": 8, "State": "in-use", "Encrypted": !i.is_multiple_of(4), "VolumeType": "gp3",
                         "AvailabilityZone": "us-east-1a", "Attachments": [{"InstanceId": hex_id("i", i), "Device": "/dev/xvda", "State": "attached", "DeleteOnTermination": true}]}))
         .collect();
     write(
