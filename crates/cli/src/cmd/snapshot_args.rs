@@ -47,7 +47,7 @@ impl SnapshotArgs {
         }
         for g in &account.gaps {
             eprintln!(
-                "trailhound: the snapshot lacks {} ({}): {}{}",
+                "trailhound: the snapshot lacks {} ({}): {}",
                 g.operation,
                 g.region.as_deref().unwrap_or("global"),
                 if g.access_denied {
@@ -55,7 +55,6 @@ impl SnapshotArgs {
                 } else {
                     g.error.clone()
                 },
-                ""
             );
         }
         let incomplete = !report.errors.is_empty() || !account.gaps.is_empty();
