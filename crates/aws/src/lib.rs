@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod collect;
+pub mod digests;
 mod ec2;
 mod json;
 pub mod lookup;

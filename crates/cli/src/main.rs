@@ -40,6 +40,8 @@ enum Command {
     Rules(cmd::rules::Args),
     /// Audit an account snapshot (or a live collection): exposure, IMDS, keys, IAM credentials, logging.
     Audit(cmd::audit::Args),
+    /// Check CloudTrail log file integrity (digest chains, signatures, log hashes) like `aws cloudtrail validate-logs`, offline or live.
+    ValidateDigests(cmd::validate_digests::Args),
     /// Explain a CloudTrail event from the knowledge base: meaning, risks, investigation, remediation.
     Explain(cmd::explain::Args),
     /// Write the rule and knowledge-base reference pages in docs/ (or check they are current).
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Host(args) => cmd::host::run(args),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::ValidateDigests(args) => cmd::validate_digests::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::GenDocs(args) => cmd::gen_docs::run(args),
         Command::Reach(args) => cmd::reach::run(args),

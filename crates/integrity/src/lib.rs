@@ -20,4 +20,4 @@ pub mod fixture;
 
 pub use keys::KeyRing;
 pub use store::{DirStore, Object, Store, StoreError};
-pub use validate::{Entry, Options, Report, Subject, Verdict, validate};
+pub use validate::{Entry, Options, Report, Subject, Survey, Verdict, survey, validate};

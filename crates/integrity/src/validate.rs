@@ -269,23 +269,7 @@ const HOUR: SignedDuration = SignedDuration::from_hours(1);
 
 /// Validates every digest chain the store holds.
 pub fn validate(store: &dyn Store, keys: &KeyRing, options: &Options) -> Report {
-    let mut run = Run {
-        store,
-        keys,
-        options,
-        report: Report {
-            since: options.since,
-            until: options.until,
-            found: None,
-            chains: Vec::new(),
-            entries: Vec::new(),
-            errors: Vec::new(),
-            counts: Counts::default(),
-        },
-        hints: HashMap::new(),
-        referenced: HashSet::new(),
-        covered: BTreeMap::new(),
-    };
+    let mut run = Run::new(store, keys, options);
     let chains = run.discover();
     for (chain, listed) in chains {
         run.report.chains.push(chain.to_string());
@@ -296,6 +280,36 @@ pub fn validate(store: &dyn Store, keys: &KeyRing, options: &Options) -> Report 
     }
     run.report
 }
+
+/// What a store holds before anything is checked: enough to fetch the right public keys live.
+#[derive(Clone, Debug, Default)]
+pub struct Survey {
+    /// The regions digests are delivered from (CloudTrail signs per region).
+    pub regions: Vec<String>,
+    /// The earliest digest end time listed.
+    pub earliest: Option<Timestamp>,
+    /// Listings that failed.
+    pub errors: Vec<String>,
+}
+
+/// Lists the digests [`validate`] would walk, without reading them.
+pub fn survey(store: &dyn Store, options: &Options) -> Survey {
+    let mut run = Run::new(store, &EMPTY_RING, options);
+    let chains = run.discover();
+    let mut regions: Vec<String> = chains.keys().map(|c| c.area.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
+    Survey {
+        regions,
+        earliest: chains
+            .values()
+            .filter_map(|l| l.first().map(|(t, _)| *t))
+            .min(),
+        errors: run.report.errors,
+    }
+}
+
+static EMPTY_RING: std::sync::LazyLock<KeyRing> = std::sync::LazyLock::new(KeyRing::new);
 
 struct Run<'a> {
     store: &'a dyn Store,
@@ -327,7 +341,27 @@ struct Successor {
     start: Timestamp,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(store: &'a dyn Store, keys: &'a KeyRing, options: &'a Options) -> Run<'a> {
+        Run {
+            store,
+            keys,
+            options,
+            report: Report {
+                since: options.since,
+                until: options.until,
+                found: None,
+                chains: Vec::new(),
+                entries: Vec::new(),
+                errors: Vec::new(),
+                counts: Counts::default(),
+            },
+            hints: HashMap::new(),
+            referenced: HashSet::new(),
+            covered: BTreeMap::new(),
+        }
+    }
+
     /// Finds the digest keys of every chain, in key order.
     fn discover(&mut self) -> BTreeMap<ChainId, Vec<(Timestamp, String)>> {
         let mut leaves = Vec::new();

@@ -14,3 +14,4 @@ pub mod respond;
 pub mod rules;
 pub mod snapshot_args;
 pub mod trail_args;
+pub mod validate_digests;
