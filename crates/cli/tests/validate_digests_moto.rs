@@ -458,3 +458,165 @@ fn live_verdicts_match_aws_cloudtrail_validate_logs() {
         assert_eq!(their_invalid, our_invalid_without_extras, "{}", case.name);
     }
 }
+
+/// One HTTP request as the stand-in saw it.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    target: String,
+    authorization: String,
+    body: serde_json::Value,
+}
+
+/// A CloudTrail stand-in on loopback answering every request with `(status, body)` (moto has no
+/// ListPublicKeys); it records what it was asked.
+fn cloudtrail_stand_in(
+    status: u16,
+    body: String,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Seen>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = Seen::default();
+            let mut length = 0usize;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let Some((name, value)) = line.trim_end().split_once(':') else {
+                    continue;
+                };
+                let value = value.trim().to_string();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.parse().unwrap_or(0),
+                    "x-amz-target" => request.target = value,
+                    "authorization" => request.authorization = value,
+                    _ => {}
+                }
+            }
+            let mut bytes = vec![0; length];
+            let _ = reader.read_exact(&mut bytes);
+            request.body = serde_json::from_slice(&bytes).unwrap_or_default();
+            log.lock().unwrap().push(request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                T[((n >> (18 - 6 * i)) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn live_keys_come_from_list_public_keys_in_the_digests_region() {
+    let moto = Moto::start();
+    let bucket = "digests-listed-keys";
+    let dir = tempfile::tempdir().unwrap();
+    let mut fixture = Fixture::new(bucket, &key().fingerprint);
+    fixture.region = "eu-west-1".into();
+    fixture.home_region = "eu-west-1".into();
+    fixture.write(dir.path(), &mut sign).unwrap();
+    let up = moto.python(UPLOAD, &[s(dir.path()), bucket]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    let listing = |fingerprint: &str| {
+        serde_json::json!({"PublicKeyList": [{
+            "Value": base64(&std::fs::read(&key().public_der).unwrap()),
+            "ValidityStartTime": 1714000000.0,
+            "ValidityEndTime": 1716000000.0,
+            "Fingerprint": fingerprint,
+        }]})
+        .to_string()
+    };
+    let run = |stand_in: &str| {
+        moto.command(Path::new(env!("CARGO_BIN_EXE_trailhound")))
+            .env("AWS_ENDPOINT_URL_CLOUDTRAIL", stand_in)
+            .args(["validate-digests", &format!("s3://{bucket}/")])
+            .args(["--since", START, "--until", END])
+            .output()
+            .unwrap()
+    };
+
+    let (url, seen) = cloudtrail_stand_in(200, listing(&key().fingerprint));
+    let out = run(&url);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("3/3 digest files valid"), "{text}");
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0].target.ends_with("ListPublicKeys"),
+        "{requests:?}"
+    );
+    // Asked in the region the digests come from, for the requested span up to now.
+    assert!(
+        requests[0].authorization.contains("/eu-west-1/cloudtrail/"),
+        "{requests:?}"
+    );
+    assert_eq!(requests[0].body["StartTime"].as_f64(), Some(1714521600.0));
+    assert!(requests[0].body["EndTime"].as_f64().unwrap() >= 1717200000.0);
+
+    // Listed under another fingerprint: the digests' key is not among them.
+    let (url, _) = cloudtrail_stand_in(200, listing("00000000000000000000000000000000"));
+    let out = run(&url);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "INVALID: public key not found in region eu-west-1 for fingerprint {}",
+            key().fingerprint
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Refused: a clear error naming the call and the way around it.
+    let (url, _) = cloudtrail_stand_in(
+        400,
+        r#"{"__type": "AccessDeniedException", "message": "not allowed"}"#.into(),
+    );
+    let out = run(&url);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ListPublicKeys in eu-west-1") && err.contains("--public-key"),
+        "{err}"
+    );
+}

@@ -72,19 +72,17 @@ impl KeyRing {
         self.by_fingerprint.get(&fingerprint.to_ascii_lowercase())
     }
 
-    /// A key as `ListPublicKeys` returns it: its DER `Value` and `Fingerprint`. Bytes that are not
-    /// an RSA key are kept as [`KeyEntry::Unloadable`], so digests signed with it say so.
+    /// A key as `ListPublicKeys` returns it: its DER `Value` and `Fingerprint`, found under that
+    /// fingerprint only, as validate-logs looks keys up. Bytes that are not an RSA key are kept as
+    /// [`KeyEntry::Unloadable`], so digests signed with it say so.
     pub fn add_listed(&mut self, der: &[u8], listed_fingerprint: &str) {
         self.count += 1;
-        match rsa_from_der(der) {
-            Some(key) => self.insert_key(key, der, Some(listed_fingerprint)),
-            None => {
-                self.by_fingerprint.insert(
-                    listed_fingerprint.to_ascii_lowercase(),
-                    KeyEntry::Unloadable,
-                );
-            }
-        }
+        let entry = match rsa_from_der(der) {
+            Some(key) => KeyEntry::Loaded(key),
+            None => KeyEntry::Unloadable,
+        };
+        self.by_fingerprint
+            .insert(listed_fingerprint.to_ascii_lowercase(), entry);
     }
 
     /// A key from DER bytes of either form; it answers to the MD5 of both encodings (and to
