@@ -16,6 +16,8 @@ pub struct Fixture {
     pub bucket: String,
     /// `""` or ending in `/`.
     pub prefix: String,
+    /// The organization id of an organization trail (`AWSLogs/o-.../ACCOUNT/`).
+    pub organization: Option<String>,
     pub account: String,
     pub region: String,
     pub trail: String,
@@ -53,6 +55,7 @@ impl Fixture {
         Fixture {
             bucket: bucket.to_string(),
             prefix: String::new(),
+            organization: None,
             account: "111122223333".into(),
             region: "us-east-1".into(),
             trail: "main".into(),
@@ -70,8 +73,12 @@ impl Fixture {
 
     fn dated(&self, kind: &str, t: Timestamp) -> String {
         format!(
-            "{}AWSLogs/{}/{kind}/{}/{}/",
+            "{}AWSLogs/{}{}/{kind}/{}/{}/",
             self.prefix,
+            self.organization
+                .as_deref()
+                .map(|o| format!("{o}/"))
+                .unwrap_or_default(),
             self.account,
             self.region,
             t.strftime("%Y/%m/%d")

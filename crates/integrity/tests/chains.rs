@@ -745,3 +745,46 @@ fn nothing_to_validate_is_not_clean() {
     assert!(!report.is_clean());
     assert_eq!(report.summary_lines()[1], "No digests found");
 }
+
+#[test]
+fn every_chain_in_the_folder_is_walked() {
+    // A multi-region trail (home us-east-1) delivering from two regions, and an organization
+    // trail's member account, side by side.
+    let key = test_key("a");
+    let dir = tempfile::tempdir().unwrap();
+    let mut east = Fixture::new("trail-bucket", &key.fingerprint);
+    east.hours = 2;
+    let mut west = east.clone();
+    west.region = "eu-west-1".into();
+    let mut member = east.clone();
+    member.organization = Some("o-abc123def4".into());
+    member.account = "444455556666".into();
+    member.trail = "org-trail".into();
+    let mut written = Vec::new();
+    for f in [&east, &west, &member] {
+        written.extend(f.write(dir.path(), &mut signer(key)).unwrap());
+    }
+    // Tamper with the member account's log only.
+    std::fs::remove_file(dir.path().join(&written[4].logs[0])).unwrap();
+    let report = run(dir.path(), &ring(&[key]), &options());
+    assert_eq!(
+        report.chains,
+        [
+            "111122223333/eu-west-1/main (home us-east-1)",
+            "111122223333/us-east-1/main",
+            "o-abc123def4/444455556666/us-east-1/org-trail",
+        ]
+    );
+    assert_eq!(report.counts.digests_valid, 6);
+    assert_eq!(report.counts.logs_valid, 11);
+    assert_eq!(
+        verdict_of(&report, &written[4].logs[0]),
+        [Verdict::NotFound]
+    );
+    assert!(
+        written[4]
+            .key
+            .contains("AWSLogs/o-abc123def4/444455556666/CloudTrail-Digest/")
+    );
+    assert_eq!(report.counts.extra_logs, 0);
+}
