@@ -275,8 +275,11 @@ pub mod layout {
             .any(|s| s.eq_ignore_ascii_case("CloudTrail-Digest"))
     }
 
-    /// `YYYY/MM/DD/` folders from `first` to `last` inclusive (calendar days as (y, m, d)).
-    pub fn day_folders(first: (i16, i8, i8), last: (i16, i8, i8)) -> Vec<String> {
+    /// A calendar day: (year, month, day).
+    pub type Day = (i16, i8, i8);
+
+    /// `YYYY/MM/DD/` folders from `first` to `last` inclusive.
+    pub fn day_folders(first: Day, last: Day) -> Vec<String> {
         let mut out = Vec::new();
         let Ok(mut day) = jiff::civil::Date::new(first.0, first.1, first.2) else {
             return out;
@@ -385,8 +388,8 @@ pub mod layout {
 /// Which parts of a CloudTrail layout to list; empty lists mean all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LayoutScope {
-    /// First and last day folder, as (year, month, day).
-    pub days: Option<((i16, i8, i8), (i16, i8, i8))>,
+    /// First and last day folder.
+    pub days: Option<(layout::Day, layout::Day)>,
     /// Account folders to enter (12-digit ids).
     pub accounts: Vec<String>,
     /// Region folders to enter.

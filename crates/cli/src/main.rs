@@ -50,6 +50,9 @@ enum Command {
     Reach(cmd::reach::Args),
     /// A leaked key pair or a compromised instance: blast radius, timeline, containment plan (dry run), --execute, resume, rollback.
     Respond(cmd::respond::Args),
+    /// Watch CloudTrail as it arrives (S3 or SQS), detect, and deliver each alert once to its sinks.
+    #[cfg(feature = "aws")]
+    Watch(cmd::watch::Args),
     // -- new commands: add a variant above this line and an arm in `main` --
 }
 
@@ -72,6 +75,8 @@ fn main() -> ExitCode {
         Command::GenDocs(args) => cmd::gen_docs::run(args),
         Command::Reach(args) => cmd::reach::run(args),
         Command::Respond(args) => cmd::respond::run(args),
+        #[cfg(feature = "aws")]
+        Command::Watch(args) => cmd::watch::run(args),
         // -- new command arms above this line --
     };
     match result {

@@ -292,11 +292,22 @@ impl WebhookSink {
                 status @ 400..=499 => Err(SinkError::Rejected(format!("{shown}: HTTP {status}"))),
                 status => Err(retry(format!("{shown}: HTTP {status}"))),
             },
-            // No status: the request may or may not have been read.
-            Err(e) => Err(SinkError::Retry {
-                message: format!("{shown}: {e}"),
-                maybe_delivered: true,
-            }),
+            Err(e) => {
+                // Without a connection nothing was sent; after one, the receiver may have read
+                // the request before the answer was lost.
+                let unsent = match &e {
+                    ureq::Error::HostNotFound
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::BadUri(_)
+                    | ureq::Error::Tls(_) => true,
+                    ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+                    _ => false,
+                };
+                Err(SinkError::Retry {
+                    message: format!("{shown}: {e}"),
+                    maybe_delivered: !unsent,
+                })
+            }
         }
     }
 }

@@ -10,8 +10,11 @@ pub mod gen_docs;
 pub mod host;
 pub mod keys;
 pub mod reach;
+pub mod remote;
 pub mod respond;
 pub mod rules;
 pub mod snapshot_args;
 pub mod trail_args;
+#[cfg(feature = "aws")]
+pub mod watch;
 pub mod validate_digests;

@@ -9,7 +9,8 @@ use trail::{DecodeOptions, Filter, ScanOptions, ScanReport, Source};
 #[derive(clap::Args, Debug)]
 pub struct TrailArgs {
     /// CloudTrail files or folders (the S3 layout AWSLogs/... works as is); .gz is detected by
-    /// content; - reads stdin.
+    /// content; - reads stdin. With the aws feature also s3://BUCKET/PREFIX (listed by day for
+    /// --since/--until, by --account and --region) and lookup://REGION (LookupEvents).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Only events at or after this time: RFC 3339, a date, or an age such as 7d, 12h, 30m.
@@ -83,18 +84,37 @@ impl TrailArgs {
     /// The sources to read, the problems met finding them, and the scan options (with a progress
     /// bar on stderr when it is a terminal).
     pub fn prepare(&self) -> anyhow::Result<(Vec<Source>, ScanReport, ScanOptions)> {
-        let discovered = trail::discover(&self.paths);
+        let (remote, local): (Vec<&str>, Vec<&str>) = self
+            .paths
+            .iter()
+            .map(String::as_str)
+            .partition(|p| super::remote::is_remote(p));
+        let mut discovered = trail::discover(&local);
         let mut early = ScanReport {
             ignored_digests: discovered.ignored_digests,
             ..ScanReport::default()
         };
-        early.add_problems(discovered.problems);
+        early.add_problems(std::mem::take(&mut discovered.problems));
+        let filter = self.filter()?;
+        if !remote.is_empty() {
+            #[cfg(feature = "aws")]
+            {
+                let (sources, problems) = super::remote::fetch(&remote, &filter, &self.event_name)?;
+                discovered.sources.extend(sources);
+                early.add_problems(problems);
+            }
+            #[cfg(not(feature = "aws"))]
+            anyhow::bail!(
+                "{}: reading from AWS needs trailhound built with the `aws` feature",
+                remote[0]
+            );
+        }
         let mut opts = ScanOptions {
             decode: DecodeOptions {
                 max_record_bytes: self.max_record_bytes,
                 ..DecodeOptions::default()
             },
-            filter: self.filter()?,
+            filter,
             keep_duplicates: self.keep_duplicates,
             on_source_done: None,
         };
