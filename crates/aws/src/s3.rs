@@ -148,6 +148,19 @@ impl S3 {
         prefix: &str,
         start_after: Option<&str>,
     ) -> anyhow::Result<Vec<ObjectInfo>> {
+        self.list_range_async(bucket, prefix, start_after, None)
+            .await
+    }
+
+    /// The objects under `prefix` with keys after `start_after` and up to `last` (both bounds
+    /// on the whole key); stops paging once past `last`, since S3 lists keys in order.
+    pub async fn list_range_async(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        last: Option<&str>,
+    ) -> anyhow::Result<Vec<ObjectInfo>> {
         let mut pages = self
             .client
             .list_objects_v2()
@@ -159,14 +172,22 @@ impl S3 {
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| describe(&e, &format!("list s3://{bucket}/{prefix}")))?;
+            let mut past_last = false;
             for o in page.contents() {
                 let Some(key) = o.key() else { continue };
+                if last.is_some_and(|l| key > l) {
+                    past_last = true;
+                    break;
+                }
                 out.push(ObjectInfo {
                     key: key.to_string(),
                     size: o.size().unwrap_or(0).max(0) as u64,
                     etag: o.e_tag().map(|e| e.trim_matches('"').to_string()),
                     last_modified_ms: o.last_modified().and_then(|t| t.to_millis().ok()),
                 });
+            }
+            if past_last {
+                break;
             }
         }
         Ok(out)
@@ -427,6 +448,8 @@ pub async fn list_cloudtrail_async(
     // Folder prefixes still to descend, and the prefixes to list whole at the end.
     let mut pending: Vec<String> = Vec::new();
     let mut leaves: Vec<String> = Vec::new();
+    // Region folders limited to a day range: (prefix, start after, last key).
+    let mut ranges: Vec<(String, String, String)> = Vec::new();
     let start = &url.prefix;
     if start.is_empty() || start.ends_with('/') {
         pending.push(start.clone());
@@ -462,12 +485,19 @@ pub async fn list_cloudtrail_async(
                     }
                 }
             }
+            // One listing per region from the first day on, not one per day: a long range
+            // with few files per day costs a call per 1,000 keys, a short one a single call.
             Level::Region => match scope.days {
-                Some((first, last)) => leaves.extend(
-                    layout::day_folders(first, last)
-                        .into_iter()
-                        .map(|d| format!("{prefix}{d}")),
-                ),
+                Some((first, last)) => {
+                    let days = layout::day_folders(first, last);
+                    if let (Some(a), Some(z)) = (days.first(), days.last()) {
+                        ranges.push((
+                            prefix.clone(),
+                            format!("{prefix}{a}"),
+                            format!("{prefix}{z}\u{10FFFF}"),
+                        ));
+                    }
+                }
                 None => leaves.push(prefix),
             },
             Level::Dated => leaves.push(prefix),
@@ -475,8 +505,17 @@ pub async fn list_cloudtrail_async(
     }
     leaves.sort();
     leaves.dedup();
-    let listings = futures::stream::iter(&leaves)
-        .map(|p| s3.list_async(bucket, p, None))
+    ranges.extend(
+        leaves
+            .into_iter()
+            .map(|p| (p, String::new(), String::new())),
+    );
+    let listings = futures::stream::iter(&ranges)
+        .map(|(prefix, after, last)| {
+            let after = (!after.is_empty()).then_some(after.as_str());
+            let last = (!last.is_empty()).then_some(last.as_str());
+            s3.list_range_async(bucket, prefix, after, last)
+        })
         .buffered(8)
         .collect::<Vec<_>>()
         .await;

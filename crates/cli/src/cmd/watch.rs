@@ -3,7 +3,7 @@
 //! SQLite checkpoint so a watcher killed at any moment carries on where it stopped.
 //! The protocol is described in docs/watch.md.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -431,6 +431,8 @@ impl Feed {
                 s3,
                 url,
                 first_day: utc_day(first),
+                queue: VecDeque::new(),
+                listing_clean: false,
             }))
         } else if args.source.starts_with("sqs://") {
             let queue = aws::sqs::QueueRef::parse(&args.source)?;
@@ -474,56 +476,62 @@ fn ymd(d: jiff::civil::Date) -> (i16, i8, i8) {
     (d.year(), d.month(), d.day())
 }
 
-/// Polls a bucket: lists the day folders from the first one that may still hold unread objects
-/// through tomorrow (clock skew), and fetches what the state has not seen, oldest first.
+/// Polls a bucket: lists each region from the first day folder that may still hold unread
+/// objects through tomorrow (clock skew), queues what the state has not seen, oldest first, and
+/// hands it out a batch per pass; lists again once the queue is drained.
 struct BucketFeed {
     s3: aws::s3::S3,
     url: aws::s3::S3Url,
     first_day: jiff::civil::Date,
+    queue: VecDeque<(aws::s3::ObjectInfo, String)>,
+    /// Every object of the last listing was handed out and fetched: once the queue is empty,
+    /// all of them are committed.
+    listing_clean: bool,
 }
 
 impl BucketFeed {
     fn poll(&mut self, db: &StateDb, max: usize) -> anyhow::Result<Batch> {
         let today = utc_day(jiff::Timestamp::now());
-        // Days before the one kept in the state were fully read and CloudTrail no longer
+        // Days before the one kept in the state were fully read, and CloudTrail no longer
         // delivers into them.
         let start = db
             .meta("s3_first_open_day")?
             .and_then(|d| d.parse::<jiff::civil::Date>().ok())
             .map_or(self.first_day, |d| d.max(self.first_day));
-        let end = today.tomorrow().unwrap_or(today);
-        let scope = aws::s3::LayoutScope {
-            days: Some((ymd(start), ymd(end))),
-            ..Default::default()
-        };
-        let objects = aws::s3::list_cloudtrail(&self.s3, &self.url, &scope)?;
-        let ids: Vec<String> = objects.iter().map(|o| self.url.object(&o.key)).collect();
-        let done = db.done(&ids)?;
-        let mut fresh: Vec<(aws::s3::ObjectInfo, String)> = objects
-            .into_iter()
-            .zip(ids)
-            .filter(|(_, id)| !done.contains(id))
-            .collect();
-        if fresh.is_empty() {
+        if self.queue.is_empty() {
             let yesterday = today.yesterday().unwrap_or(today);
-            if yesterday > start {
+            if self.listing_clean && yesterday > start {
                 db.set_meta("s3_first_open_day", &yesterday.to_string())?;
             }
+            let end = today.tomorrow().unwrap_or(today);
+            let scope = aws::s3::LayoutScope {
+                days: Some((ymd(start), ymd(end))),
+                ..Default::default()
+            };
+            let objects = aws::s3::list_cloudtrail(&self.s3, &self.url, &scope)?;
+            let ids: Vec<String> = objects.iter().map(|o| self.url.object(&o.key)).collect();
+            let done = db.done(&ids)?;
+            let mut fresh: Vec<(aws::s3::ObjectInfo, String)> = objects
+                .into_iter()
+                .zip(ids)
+                .filter(|(_, id)| !done.contains(id))
+                .collect();
+            // Oldest first, so correlations see events roughly in the order they happened.
+            fresh.sort_by(|a, b| {
+                (a.0.last_modified_ms, &a.0.key).cmp(&(b.0.last_modified_ms, &b.0.key))
+            });
+            self.queue = fresh.into();
+            self.listing_clean = true;
         }
-        // Oldest first, so correlations see events roughly in the order they happened.
-        fresh.sort_by(|a, b| {
-            (a.0.last_modified_ms, &a.0.key).cmp(&(b.0.last_modified_ms, &b.0.key))
-        });
-        let more = fresh.len() > max;
-        fresh.truncate(max);
-        let keys: Vec<String> = fresh.iter().map(|(o, _)| o.key.clone()).collect();
+        let take: Vec<(aws::s3::ObjectInfo, String)> =
+            self.queue.drain(..max.min(self.queue.len())).collect();
+        let keys: Vec<String> = take.iter().map(|(o, _)| o.key.clone()).collect();
         let mut batch = Batch {
-            more,
+            more: !self.queue.is_empty(),
             ..Batch::default()
         };
         for ((object, id), body) in
-            fresh
-                .into_iter()
+            take.into_iter()
                 .zip(self.s3.get_many(&self.url.bucket, &keys, 16))
         {
             match body {
@@ -532,10 +540,11 @@ impl BucketFeed {
                     bytes: Arc::from(bytes),
                     appeared_ms: object.last_modified_ms,
                 }),
-                // Left unread: the next poll tries again (with --once: exit code 2).
+                // Left unread: the next listing finds it again (with --once: exit code 2).
                 Err(e) => {
                     batch.warnings.push(format!("{id}: {e:#} (will retry)"));
                     batch.skipped = true;
+                    self.listing_clean = false;
                 }
             }
         }
