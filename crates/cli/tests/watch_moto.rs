@@ -817,6 +817,37 @@ fn sqs_notifications_drive_watch_and_sns_gets_each_alert_once() {
     let expected_sorted: Vec<String> = expected.iter().cloned().collect();
     assert_eq!(published, expected_sorted);
 
+    // The counters, as a person reads them.
+    let status = moto
+        .trailhound()
+        .args(["watch", "sqs://trail-events", "--status", "--state"])
+        .arg(work.path().join("q.db"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("source:          sqs://trail-events"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "objects:         {} (0 with problems)",
+            incident_files_in_time_order().len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("alerts:          {}", expected.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "sink sns:{topic}: {} delivered, 0 pending",
+            expected.len()
+        )),
+        "{text}"
+    );
+
     // The same objects announced again (a redelivered notification) change nothing.
     moto.upload(upload.path(), "s3://notified/");
     let before = std::fs::read(&sink_file).unwrap();
