@@ -81,14 +81,12 @@ impl Moto {
     }
 
     fn python(&self, script: &str, args: &[&str]) -> Output {
-        let out = self
-            .command(&venv_bin("python"))
+        self.command(&venv_bin("python"))
             .arg("-c")
             .arg(script)
             .args(args)
             .output()
-            .unwrap();
-        out
+            .unwrap()
     }
 }
 
