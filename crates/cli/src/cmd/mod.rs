@@ -15,6 +15,6 @@ pub mod respond;
 pub mod rules;
 pub mod snapshot_args;
 pub mod trail_args;
+pub mod validate_digests;
 #[cfg(feature = "aws")]
 pub mod watch;
-pub mod validate_digests;
