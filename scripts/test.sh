@@ -11,5 +11,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 TRAILHOUND_TESTBED_PYTHON="$(bash scripts/testbed.sh)"
 export TRAILHOUND_TESTBED_PYTHON
-cargo test --workspace --all-targets --locked
-cargo test --workspace --doc --locked
+cargo test --workspace --all-targets --locked --no-fail-fast
+cargo test --workspace --doc --locked --no-fail-fast
