@@ -8,7 +8,6 @@ mod ec2;
 mod json;
 pub mod lookup;
 mod other;
-#[cfg(feature = "respond")]
 pub mod respond;
 pub mod runtime;
 pub mod s3;

@@ -3,7 +3,7 @@
 //! Scaling group. The plan is carried out with `--execute --yes`, killed mid-plan by the test
 //! hook, resumed, checked against moto's state, and rolled back. Needs the Python test bed
 //! (scripts/testbed.sh).
-#![cfg(feature = "respond-live")]
+#![cfg(feature = "aws")]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -294,14 +294,14 @@ fn respond_to(
         plan: the_plan,
         checks: Vec::new(),
     };
-    if (common.check || (common.source.live && cfg!(feature = "respond-live"))) && !common.execute {
+    if (common.check || (common.source.live && cfg!(feature = "aws"))) && !common.execute {
         response.checks = dry_run(&response.plan, &common.journal)?;
     }
     print_response(&response, common.format)?;
     if common.execute {
-        if !cfg!(feature = "respond-live") {
+        if !cfg!(feature = "aws") {
             bail!(
-                "this build has no containment runner (build with --features respond-live): the plan above lists the aws CLI commands"
+                "this build has no containment runner (it was built with --no-default-features): the plan above lists the aws CLI commands"
             );
         }
         let mut j = common.journal.open()?;
@@ -369,7 +369,7 @@ fn confirm(yes: bool, question: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "respond-live")]
+#[cfg(feature = "aws")]
 fn runner(journal: &JournalArgs) -> anyhow::Result<aws::respond::AwsRunner> {
     aws::respond::AwsRunner::new(aws::Connection {
         profile: journal.aws_profile.clone(),
@@ -377,7 +377,7 @@ fn runner(journal: &JournalArgs) -> anyhow::Result<aws::respond::AwsRunner> {
     })
 }
 
-#[cfg(feature = "respond-live")]
+#[cfg(feature = "aws")]
 fn dry_run(
     plan: &respond::Plan,
     journal: &JournalArgs,
@@ -386,7 +386,7 @@ fn dry_run(
     Ok(respond::engine::dry_run(plan, &mut r))
 }
 
-#[cfg(feature = "respond-live")]
+#[cfg(feature = "aws")]
 fn execute(j: &mut Journal, run: &str, journal: &JournalArgs) -> anyhow::Result<ExitCode> {
     let mut r = runner(journal)?;
     let mut hook = respond::engine::crash_hook_from_env();
@@ -394,14 +394,14 @@ fn execute(j: &mut Journal, run: &str, journal: &JournalArgs) -> anyhow::Result<
     finish(j, run, result)
 }
 
-#[cfg(feature = "respond-live")]
+#[cfg(feature = "aws")]
 fn rollback(j: &mut Journal, run: &str, journal: &JournalArgs) -> anyhow::Result<ExitCode> {
     let mut r = runner(journal)?;
     let result = respond::engine::rollback(j, run, &mut r);
     finish(j, run, result)
 }
 
-#[cfg(feature = "respond-live")]
+#[cfg(feature = "aws")]
 fn finish(
     j: &Journal,
     run: &str,
@@ -419,26 +419,26 @@ fn finish(
     }
 }
 
-#[cfg(not(feature = "respond-live"))]
+#[cfg(not(feature = "aws"))]
 fn dry_run(
     _plan: &respond::Plan,
     _journal: &JournalArgs,
 ) -> anyhow::Result<Vec<(usize, respond::Check)>> {
     bail!(
-        "this build has no containment runner (build with --features respond-live): checks against AWS need it"
+        "this build has no containment runner (it was built with --no-default-features): checks against AWS need it"
     )
 }
 
-#[cfg(not(feature = "respond-live"))]
+#[cfg(not(feature = "aws"))]
 fn execute(_j: &mut Journal, _run: &str, _journal: &JournalArgs) -> anyhow::Result<ExitCode> {
     bail!(
-        "this build has no containment runner (build with --features respond-live): --execute and resume need it"
+        "this build has no containment runner (it was built with --no-default-features): --execute and resume need it"
     )
 }
 
-#[cfg(not(feature = "respond-live"))]
+#[cfg(not(feature = "aws"))]
 fn rollback(_j: &mut Journal, _run: &str, _journal: &JournalArgs) -> anyhow::Result<ExitCode> {
     bail!(
-        "this build has no containment runner (build with --features respond-live): rollback needs it"
+        "this build has no containment runner (it was built with --no-default-features): rollback needs it"
     )
 }
