@@ -44,6 +44,9 @@ operations! {
     EC2_INSTANCE_ATTRIBUTE = "ec2" "describe-instance-attribute" "ec2:DescribeInstanceAttribute";
     EC2_ENIS = "ec2" "describe-network-interfaces" "ec2:DescribeNetworkInterfaces";
     EC2_SGS = "ec2" "describe-security-groups" "ec2:DescribeSecurityGroups";
+    EC2_SG_RULES = "ec2" "describe-security-group-rules" "ec2:DescribeSecurityGroupRules";
+    EC2_ADDRESSES = "ec2" "describe-addresses" "ec2:DescribeAddresses";
+    EC2_PROFILE_ASSOCIATIONS = "ec2" "describe-iam-instance-profile-associations" "ec2:DescribeIamInstanceProfileAssociations";
     EC2_NACLS = "ec2" "describe-network-acls" "ec2:DescribeNetworkAcls";
     EC2_SUBNETS = "ec2" "describe-subnets" "ec2:DescribeSubnets";
     EC2_VPCS = "ec2" "describe-vpcs" "ec2:DescribeVpcs";
@@ -78,6 +81,7 @@ operations! {
     IAM_USERS = "iam" "list-users" "iam:ListUsers";
     IAM_INSTANCE_PROFILES = "iam" "list-instance-profiles" "iam:ListInstanceProfiles";
     IAM_SSH_KEYS = "iam" "list-ssh-public-keys" "iam:ListSSHPublicKeys";
+    IAM_SSH_KEY = "iam" "get-ssh-public-key" "iam:GetSSHPublicKey";
     IAM_ACCESS_KEYS = "iam" "list-access-keys" "iam:ListAccessKeys";
     IAM_KEY_LAST_USED = "iam" "get-access-key-last-used" "iam:GetAccessKeyLastUsed";
     IAM_MFA = "iam" "list-mfa-devices" "iam:ListMFADevices";
@@ -462,6 +466,22 @@ async fn collect_region(sink: &Sink, conf: &SdkConfig, region: &str) {
             ec2::security_group
         );
         list!(
+            EC2_SG_RULES,
+            "ec2-describe-security-group-rules.json",
+            "SecurityGroupRules",
+            ec2.describe_security_group_rules(),
+            |p| p.security_group_rules().to_vec(),
+            ec2::security_group_rule
+        );
+        list!(
+            EC2_PROFILE_ASSOCIATIONS,
+            "ec2-describe-iam-instance-profile-associations.json",
+            "IamInstanceProfileAssociations",
+            ec2.describe_iam_instance_profile_associations(),
+            |p| p.iam_instance_profile_associations().to_vec(),
+            ec2::profile_association
+        );
+        list!(
             EC2_NACLS,
             "ec2-describe-network-acls.json",
             "NetworkAcls",
@@ -552,6 +572,14 @@ async fn collect_region(sink: &Sink, conf: &SdkConfig, region: &str) {
         {
             let v: Vec<Value> = out.key_pairs().iter().map(ec2::key_pair).collect();
             sink.write(r, "ec2-describe-key-pairs.json", &json!({ "KeyPairs": v }));
+        }
+        // DescribeAddresses is not paginated: one call returns every Elastic IP.
+        if let Some(out) = sink
+            .call(r, &EC2_ADDRESSES, &[], ec2.describe_addresses().send())
+            .await
+        {
+            let v: Vec<Value> = out.addresses().iter().map(ec2::address).collect();
+            sink.write(r, "ec2-describe-addresses.json", &json!({ "Addresses": v }));
         }
         if let Some(out) = sink
             .call(
@@ -1018,6 +1046,30 @@ async fn collect_user(sink: &Sink, iam: &aws_sdk_iam::Client, user: &str) {
                 &format!("iam-list-ssh-public-keys-{user}.json"),
                 &json!({ "SSHPublicKeys": v }),
             );
+            // The list has no fingerprint: the body and its fingerprint tie the key to sshd logins.
+            for key in &keys {
+                let id = key.ssh_public_key_id();
+                if let Some(out) = sink
+                    .call(
+                        None,
+                        &IAM_SSH_KEY,
+                        &[],
+                        iam.get_ssh_public_key()
+                            .user_name(user)
+                            .ssh_public_key_id(id)
+                            .encoding(aws_sdk_iam::types::EncodingType::Ssh)
+                            .send(),
+                    )
+                    .await
+                    && let Some(k) = out.ssh_public_key()
+                {
+                    sink.write(
+                        None,
+                        &format!("iam-get-ssh-public-key-{user}-{id}.json"),
+                        &json!({ "SSHPublicKey": other::ssh_key_body(k) }),
+                    );
+                }
+            }
         }
     };
     let access = async {

@@ -750,3 +750,60 @@ pub fn launch_permission(p: &t::LaunchPermission) -> Value {
         .s("OrganizationalUnitArn", p.organizational_unit_arn())
         .done()
 }
+
+pub fn security_group_rule(r: &t::SecurityGroupRule) -> Value {
+    let referenced = r.referenced_group_info().map(|g| {
+        Obj::new()
+            .s("GroupId", g.group_id())
+            .s("UserId", g.user_id())
+            .s("VpcId", g.vpc_id())
+            .s("VpcPeeringConnectionId", g.vpc_peering_connection_id())
+            .s("PeeringStatus", g.peering_status())
+            .done()
+    });
+    Obj::new()
+        .s("SecurityGroupRuleId", r.security_group_rule_id())
+        .s("GroupId", r.group_id())
+        .s("GroupOwnerId", r.group_owner_id())
+        .b("IsEgress", r.is_egress())
+        .s("IpProtocol", r.ip_protocol())
+        .i("FromPort", r.from_port().map(i64::from))
+        .i("ToPort", r.to_port().map(i64::from))
+        .s("CidrIpv4", r.cidr_ipv4())
+        .s("CidrIpv6", r.cidr_ipv6())
+        .s("PrefixListId", r.prefix_list_id())
+        .s("Description", r.description())
+        .s("SecurityGroupRuleArn", r.security_group_rule_arn())
+        .o("ReferencedGroupInfo", referenced)
+        .list("Tags", tags(r.tags()))
+        .done()
+}
+
+pub fn address(a: &t::Address) -> Value {
+    Obj::new()
+        .s("PublicIp", a.public_ip())
+        .s("AllocationId", a.allocation_id())
+        .s("AssociationId", a.association_id())
+        .s("Domain", a.domain().map(|x| x.as_str()))
+        .s("InstanceId", a.instance_id())
+        .s("NetworkInterfaceId", a.network_interface_id())
+        .s("NetworkInterfaceOwnerId", a.network_interface_owner_id())
+        .s("PrivateIpAddress", a.private_ip_address())
+        .s("PublicIpv4Pool", a.public_ipv4_pool())
+        .s("NetworkBorderGroup", a.network_border_group())
+        .list("Tags", tags(a.tags()))
+        .done()
+}
+
+pub fn profile_association(a: &t::IamInstanceProfileAssociation) -> Value {
+    let profile = a
+        .iam_instance_profile()
+        .map(|p| Obj::new().s("Arn", p.arn()).s("Id", p.id()).done());
+    Obj::new()
+        .s("AssociationId", a.association_id())
+        .s("InstanceId", a.instance_id())
+        .s("State", a.state().map(|x| x.as_str()))
+        .t("Timestamp", a.timestamp())
+        .o("IamInstanceProfile", profile)
+        .done()
+}

@@ -166,6 +166,17 @@ pub fn ssh_key(k: &iam::SshPublicKeyMetadata) -> Value {
         .done()
 }
 
+pub fn ssh_key_body(k: &iam::SshPublicKey) -> Value {
+    Obj::new()
+        .s("UserName", Some(k.user_name()))
+        .s("SSHPublicKeyId", Some(k.ssh_public_key_id()))
+        .s("Fingerprint", Some(k.fingerprint()))
+        .s("SSHPublicKeyBody", Some(k.ssh_public_key_body()))
+        .s("Status", Some(k.status().as_str()))
+        .t("UploadDate", k.upload_date())
+        .done()
+}
+
 pub fn access_key(k: &iam::AccessKeyMetadata) -> Value {
     Obj::new()
         .s("UserName", k.user_name())

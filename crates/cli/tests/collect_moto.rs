@@ -244,6 +244,44 @@ fn collect_writes_the_aws_cli_format_and_records_gaps() {
         .as_str()
         .unwrap()
         .to_string();
+    let eip = moto.aws(&["ec2", "allocate-address", "--domain", "vpc"]);
+    let allocation_id = eip["AllocationId"].as_str().unwrap().to_string();
+    moto.aws(&[
+        "ec2",
+        "associate-address",
+        "--allocation-id",
+        &allocation_id,
+        "--instance-id",
+        &instance_id,
+    ]);
+    moto.aws(&["iam", "create-role", "--role-name", "web", "--assume-role-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#]);
+    moto.aws(&[
+        "iam",
+        "create-instance-profile",
+        "--instance-profile-name",
+        "web",
+    ]);
+    moto.aws(&[
+        "iam",
+        "add-role-to-instance-profile",
+        "--instance-profile-name",
+        "web",
+        "--role-name",
+        "web",
+    ]);
+    let association = moto.aws(&[
+        "ec2",
+        "associate-iam-instance-profile",
+        "--instance-id",
+        &instance_id,
+        "--iam-instance-profile",
+        "Name=web",
+    ]);
+    let association_id = association["IamInstanceProfileAssociation"]["AssociationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     moto.aws(&["iam", "create-user", "--user-name", "dev"]);
     moto.aws(&["iam", "create-access-key", "--user-name", "dev"]);
     moto.aws(&[
@@ -299,6 +337,73 @@ fn collect_writes_the_aws_cli_format_and_records_gaps() {
         &cli_ssh,
         "SSHPublicKeys",
     );
+    let cli_rules = moto.aws(&["ec2", "describe-security-group-rules"]);
+    assert_subset(
+        &read(&region.join("ec2-describe-security-group-rules.json")),
+        &cli_rules,
+        "SecurityGroupRules",
+    );
+    let cli_addresses = moto.aws(&["ec2", "describe-addresses"]);
+    assert_subset(
+        &read(&region.join("ec2-describe-addresses.json")),
+        &cli_addresses,
+        "Addresses",
+    );
+    let cli_associations = moto.aws(&["ec2", "describe-iam-instance-profile-associations"]);
+    assert_subset(
+        &read(&region.join("ec2-describe-iam-instance-profile-associations.json")),
+        &cli_associations,
+        "IamInstanceProfileAssociations",
+    );
+    let ssh_id = cli_ssh["SSHPublicKeys"][0]["SSHPublicKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cli_ssh_key = moto.aws(&[
+        "iam",
+        "get-ssh-public-key",
+        "--user-name",
+        "dev",
+        "--ssh-public-key-id",
+        &ssh_id,
+        "--encoding",
+        "SSH",
+    ]);
+    let ours_ssh_key = read(
+        &dir.path()
+            .join(format!("iam-get-ssh-public-key-dev-{ssh_id}.json")),
+    );
+    assert_eq!(ours_ssh_key, cli_ssh_key);
+
+    // The model built from them: rule ids, the Elastic IP, the association id.
+    let (model, _) = cloud::load(dir.path()).expect("the collected snapshot loads");
+    let group = model
+        .security_groups
+        .iter()
+        .find(|g| g.id == sg_id)
+        .unwrap();
+    assert!(
+        group.ingress.iter().all(|r| r
+            .rule_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("sgr-"))),
+        "{:?}",
+        group.ingress
+    );
+    assert!(model.addresses.iter().any(|e| e.allocation_id.as_deref()
+        == Some(allocation_id.as_str())
+        && e.instance_id.as_deref() == Some(instance_id.as_str())));
+    let inst = model
+        .instances
+        .iter()
+        .find(|i| i.id == instance_id)
+        .unwrap();
+    assert_eq!(
+        inst.iam_instance_profile
+            .as_ref()
+            .and_then(|p| p.association_id.as_deref()),
+        Some(association_id.as_str())
+    );
     let attr = read(&region.join(format!(
         "ec2-describe-instance-attribute-{instance_id}-disableApiTermination.json"
     )));
@@ -347,6 +452,71 @@ fn collect_writes_the_aws_cli_format_and_records_gaps() {
         stderr.contains("collected account 123456789012 in 1 regions"),
         "{stderr}"
     );
+
+    // The same snapshot through the account model and the audit, offline and live.
+    let bin = Path::new(env!("CARGO_BIN_EXE_trailhound"));
+    let offline = moto
+        .command(bin, ("testing", "testing"))
+        .args(["audit", "--format", "jsonl", "--snapshot"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let live = moto
+        .command(bin, ("testing", "testing"))
+        .args([
+            "audit",
+            "--format",
+            "jsonl",
+            "--live",
+            "--regions",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap();
+    for (how, out) in [("offline", &offline), ("live", &live)] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // moto's unimplemented calls are gaps: the audit says the snapshot is incomplete (exit 2).
+        assert_eq!(out.status.code(), Some(2), "{how}: {stderr}");
+        assert!(
+            stderr.contains("ssm describe-instance-information"),
+            "{how}: {stderr}"
+        );
+        let findings: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let has = |check: &str, resource: &str| {
+            findings
+                .iter()
+                .any(|f| f["check_id"] == check && f["resource_id"] == resource)
+        };
+        assert!(
+            has("ec2-sg-ssh-open-to-world", &sg_id),
+            "{how}: {findings:?}"
+        );
+        assert!(has("ec2-instance-imdsv1", &instance_id), "{how}");
+        assert!(has("ec2-instance-imds-hop-limit", &instance_id), "{how}");
+        assert!(
+            has("ec2-key-pair-unused", "imported-key")
+                || findings
+                    .iter()
+                    .any(|f| f["check_id"] == "ec2-key-pair-unused"),
+            "{how}"
+        );
+        // What moto could not answer is unknown, not "off".
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f["check_id"] == "ec2-instance-not-ssm-managed"),
+            "{how}"
+        );
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f["check_id"] == "ec2-account-imds-default-v1"),
+            "{how}"
+        );
+    }
 }
 
 #[test]
