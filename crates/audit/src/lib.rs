@@ -139,16 +139,9 @@ pub struct AuditFinding {
     pub prowler: Vec<String>,
 }
 
-/// FNV-1a over the check id and resource id: short, stable, and the same on every machine.
+/// The finding's id: the check id and the resource id, hashed (`report::stable_id`).
 pub fn finding_id(check_id: &str, resource_id: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [check_id, resource_id] {
-        for b in part.bytes().chain(std::iter::once(0)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("TA-{h:016x}")
+    report::stable_id("TA", [check_id, resource_id])
 }
 
 /// Runs `checks` over the resources. Findings come sorted by severity (worst first), check, resource.

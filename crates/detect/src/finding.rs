@@ -48,16 +48,12 @@ pub struct Finding {
     pub context: Vec<String>,
 }
 
-/// FNV-1a over the rule id and event ids: short, stable, and the same on every machine.
+/// The finding's id: the rule id and the event ids it stands on, hashed (`report::stable_id`).
 pub fn finding_id(rule_id: &str, event_ids: &[String]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in std::iter::once(rule_id).chain(event_ids.iter().map(String::as_str)) {
-        for b in part.bytes().chain(std::iter::once(0)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("TH-{h:016x}")
+    report::stable_id(
+        "TH",
+        std::iter::once(rule_id).chain(event_ids.iter().map(String::as_str)),
+    )
 }
 
 /// ATT&CK technique ids from Sigma tags (`attack.t1098.004` -> `T1098.004`); tactics are dropped.
