@@ -132,6 +132,8 @@ struct Scenario {
     enis: Vec<(String, String, Vec<String>)>,
     instances: Vec<String>,
     asg_instance: String,
+    /// The instances with an instance profile (the Auto Scaling one has none).
+    with_profile: Vec<String>,
     template: String,
 }
 
@@ -226,7 +228,7 @@ fn build(moto: &Moto) -> Scenario {
         "web-role",
     ]);
     let run = |subnet: &str, sg: &str| {
-        s(&moto.aws(&[
+        let id = s(&moto.aws(&[
             "ec2",
             "run-instances",
             "--image-id",
@@ -239,11 +241,21 @@ fn build(moto: &Moto) -> Scenario {
             subnet,
             "--security-group-ids",
             sg,
-            "--iam-instance-profile",
-            "Name=web-profile",
             "--metadata-options",
             "HttpTokens=optional,HttpEndpoint=enabled",
-        ])["Instances"][0]["InstanceId"])
+        ])["Instances"][0]["InstanceId"]);
+        // On AWS, RunInstances with a profile creates an association that
+        // DescribeIamInstanceProfileAssociations lists; moto records one only for
+        // AssociateIamInstanceProfile, so the profile is associated that way.
+        moto.aws(&[
+            "ec2",
+            "associate-iam-instance-profile",
+            "--instance-id",
+            &id,
+            "--iam-instance-profile",
+            "Name=web-profile",
+        ]);
+        id
     };
     let web = run(&subnet_a, &web_sg);
     let app = run(&subnet_b, &app_sg);
@@ -299,6 +311,8 @@ fn build(moto: &Moto) -> Scenario {
         "web-asg",
     ]);
     let asg_instance = s(&asg["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]);
+    let mut with_profile = vec![web.clone(), app.clone()];
+    with_profile.sort();
     let mut instances = vec![web, app, asg_instance.clone()];
     instances.sort();
     let described = moto.aws(&["ec2", "describe-network-interfaces"]);
@@ -316,6 +330,9 @@ fn build(moto: &Moto) -> Scenario {
         4,
         "three instances, one with two ENIs: {enis:?}"
     );
+    for id in &with_profile {
+        assert_eq!(associations(moto, id), 1, "{id} starts with its profile");
+    }
     Scenario {
         vpc,
         web_sg,
@@ -323,6 +340,7 @@ fn build(moto: &Moto) -> Scenario {
         enis,
         instances,
         asg_instance,
+        with_profile,
         template,
     }
 }
@@ -347,6 +365,32 @@ fn eni_groups(moto: &Moto, eni: &str) -> Vec<String> {
         eni,
     ]);
     groups_of(&v["NetworkInterfaces"][0])
+}
+
+/// Each ENI's own security groups. moto's describe-network-interfaces reports an attached ENI's
+/// groups joined with the groups its instance was launched with, where AWS reports the ENI's own
+/// (what ModifyNetworkInterfaceAttribute set); moto's `group-id` filter reads the ENI's own.
+fn own_groups_by_eni(moto: &Moto) -> std::collections::HashMap<String, Vec<String>> {
+    let mut own: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let groups = moto.aws(&["ec2", "describe-security-groups"]);
+    for g in groups["SecurityGroups"].as_array().unwrap() {
+        let id = s(&g["GroupId"]);
+        let members = moto.aws(&[
+            "ec2",
+            "describe-network-interfaces",
+            "--filters",
+            &format!("Name=group-id,Values={id}"),
+        ]);
+        for n in members["NetworkInterfaces"].as_array().unwrap() {
+            own.entry(s(&n["NetworkInterfaceId"]))
+                .or_default()
+                .push(id.clone());
+        }
+    }
+    for v in own.values_mut() {
+        v.sort();
+    }
+    own
 }
 
 fn instance(moto: &Moto, id: &str) -> Value {
@@ -579,8 +623,9 @@ fn respond_key_executes_crashes_resumes_and_rolls_back() {
         "Name=group-name,Values=trailhound-quarantine-c1",
     ]);
     let quarantine = s(&quarantine["SecurityGroups"][0]["GroupId"]);
+    let own = own_groups_by_eni(&moto);
     for (_, eni, _) in &sc.enis {
-        assert_eq!(eni_groups(&moto, eni), vec![quarantine.clone()], "{eni}");
+        assert_eq!(own.get(eni), Some(&vec![quarantine.clone()]), "{eni}");
     }
     let q = moto.aws(&[
         "ec2",
@@ -664,7 +709,12 @@ fn respond_key_executes_crashes_resumes_and_rolls_back() {
             instance(&moto, id)["MetadataOptions"]["HttpEndpoint"],
             "enabled"
         );
-        assert_eq!(associations(&moto, id), 1, "{id} got its profile back");
+        let expected = usize::from(sc.with_profile.contains(id));
+        assert_eq!(
+            associations(&moto, id),
+            expected,
+            "{id}: its profile as before"
+        );
     }
     assert_eq!(default_version(&moto, &sc.template)["VersionNumber"], 1);
     assert_eq!(lifecycle(&moto, &sc.asg_instance), "InService");
