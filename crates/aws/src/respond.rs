@@ -1299,7 +1299,7 @@ impl StepRunner for AwsRunner {
                 let cutoff = before["cutoff"]
                     .as_str()
                     .map(str::to_string)
-                    .unwrap_or_else(|| respond::utc_now_seconds());
+                    .unwrap_or_else(respond::utc_now_seconds);
                 let iam = self.iam();
                 let doc = revoke_document(&cutoff);
                 self.call("iam PutRolePolicy", || {
