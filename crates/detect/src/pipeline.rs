@@ -218,6 +218,30 @@ fn light_value(rec: &trail::Record<'_>, wanted: &std::collections::BTreeSet<Stri
     Value::Object(root)
 }
 
+/// An event's summary from its light object and its request and response, parsed alone: the
+/// same as [`EventInfo::from`] the whole record, which is all the summary reads. `None` when
+/// either does not parse (the whole record would not either).
+fn summary_of(rec: &trail::Record<'_>, light: &mut Value) -> Option<EventInfo> {
+    let parts = [
+        ("requestParameters", rec.request_parameters),
+        ("responseElements", rec.response_elements),
+    ];
+    let mut added = Vec::new();
+    for (name, raw) in parts {
+        if let (Some(raw), Value::Object(map)) = (raw, &mut *light) {
+            map.insert(name.to_string(), serde_json::from_str(raw.get()).ok()?);
+            added.push(name);
+        }
+    }
+    let info = EventInfo::from(light);
+    if let Value::Object(map) = light {
+        for name in added {
+            map.remove(name);
+        }
+    }
+    Some(info)
+}
+
 /// What to do with a record before any JSON tree is built for it.
 enum Gate {
     /// No rule can match.
@@ -393,27 +417,43 @@ pub fn detect(
                 Gate::Full => None,
             };
             // An event that only feeds correlations reading typed fields needs no full parse:
-            // the light object carries what they and the finding's summary read.
-            let (hits, value) = match light {
+            // the light object carries what they and the finding's summary read. One that
+            // emits findings needs the resources its request and response name as well: only
+            // those two are parsed, unless it also feeds a correlation reading other fields.
+            let (hits, value, info) = match light {
                 Some((hits, light))
                     if hits
                         .iter()
                         .all(|h| !rules[h.rule].emits && prefilter.light_feeder[h.rule]) =>
                 {
-                    (hits, light)
+                    let info = EventInfo::from(&light);
+                    (hits, light, info)
                 }
-                Some((hits, _)) => (hits, serde_json::from_str(raw.get()).ok()?),
+                Some((hits, mut light))
+                    if hits
+                        .iter()
+                        .all(|h| !feeds_correlation[h.rule] || prefilter.light_feeder[h.rule]) =>
+                {
+                    let info = summary_of(rec, &mut light)?;
+                    (hits, light, info)
+                }
+                Some((hits, _)) => {
+                    let value: Value = serde_json::from_str(raw.get()).ok()?;
+                    let info = EventInfo::from(&value);
+                    (hits, value, info)
+                }
                 None => {
                     let value: Value = serde_json::from_str(raw.get()).ok()?;
-                    (ruleset.matches(&value), value)
+                    let hits = ruleset.matches(&value);
+                    if hits.is_empty() {
+                        return None;
+                    }
+                    let info = EventInfo::from(&value);
+                    (hits, value, info)
                 }
             };
-            if hits.is_empty() {
-                return None;
-            }
             // Single-event findings are built here, on every core; only events that feed a
             // correlation are kept, in time order, for the correlator.
-            let info = EventInfo::from(&value);
             let singles: Vec<Finding> = hits
                 .iter()
                 .filter(|h| rules[h.rule].emits)
