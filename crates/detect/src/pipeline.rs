@@ -193,17 +193,20 @@ const SUMMARY_FIELDS: &[&str] = &[
     "userIdentity.accountId",
 ];
 
-/// The typed record as a small JSON object holding the `wanted` typed fields it has.
-fn light_value(rec: &trail::Record<'_>, wanted: &std::collections::BTreeSet<String>) -> Value {
+/// The typed record as a small JSON object holding the typed fields it has of `fields` (a
+/// subset of [`TYPED_FIELDS`], in its order).
+fn light_value(rec: &trail::Record<'_>, fields: &[(&'static str, Getter)]) -> Value {
     let mut root = serde_json::Map::new();
-    'fields: for (path, get) in TYPED_FIELDS {
-        let Some(v) = get(rec).filter(|_| wanted.contains(*path)) else {
+    'fields: for (path, get) in fields {
+        let Some(v) = get(rec) else {
             continue;
         };
-        let mut segments: Vec<&str> = path.split('.').collect();
-        let leaf = segments.pop().unwrap_or(path);
+        let (parents, leaf) = match path.rsplit_once('.') {
+            Some((parents, leaf)) => (Some(parents), leaf),
+            None => (None, *path),
+        };
         let mut map = &mut root;
-        for segment in segments {
+        for segment in parents.into_iter().flat_map(|p| p.split('.')) {
             let slot = map
                 .entry(segment)
                 .or_insert_with(|| Value::Object(Default::default()));
@@ -254,8 +257,8 @@ enum Gate {
 
 /// Decides from the typed record alone how much of it the rules need. A detection that reads only
 /// typed fields is judged on a small object built from them. Any other detection is gated on the
-/// typed field whose pinned literal set (every match needs one of them) is smallest; one with no
-/// such field opens the gate for every record. Comparisons are case-folded, a superset of what the
+/// typed field whose pinned literal set (every match needs one of them) is smallest, eventName
+/// first; one with no such field opens the gate for every record. Comparisons are case-folded, a superset of what the
 /// rules accept: never a miss.
 struct Prefilter {
     /// A detection that needs the whole record has no gate.
@@ -266,8 +269,9 @@ struct Prefilter {
     /// light object.
     gates: Vec<(&'static str, std::collections::HashSet<String>)>,
     light_gates: Vec<(&'static str, std::collections::HashSet<String>)>,
-    /// The fields the light detections read.
-    light_fields: std::collections::BTreeSet<String>,
+    /// The fields the light object holds (what the light detections, the correlations on
+    /// typed fields and the summary read), with their getters.
+    light_fields: Vec<(&'static str, Getter)>,
     /// Per rule: it emits no findings of its own and every correlation it feeds reads only
     /// typed fields, so its events need no full parse.
     light_feeder: Vec<bool>,
@@ -304,11 +308,13 @@ impl Prefilter {
             if light {
                 light_fields.extend(needs.fields.iter().cloned());
             }
+            // eventName when it is pinned (the most selective field by far: `eventSource:
+            // ec2.amazonaws.com` is one value but half the records), else the smallest set.
             let best = GATE_FIELDS
                 .iter()
                 .enumerate()
                 .filter_map(|(gi, f)| expr.pinned(f).map(|v| (gi, v)))
-                .min_by_key(|(_, v)| v.len());
+                .min_by_key(|(gi, v)| (GATE_FIELDS[*gi] != "eventName", v.len()));
             let (table, no_gate) = if light {
                 (&mut light_gates, &mut light_open)
             } else {
@@ -345,6 +351,11 @@ impl Prefilter {
             }
         }
         light_fields.extend(SUMMARY_FIELDS.iter().map(|f| f.to_string()));
+        let light_fields = TYPED_FIELDS
+            .iter()
+            .filter(|(path, _)| light_fields.contains(*path))
+            .copied()
+            .collect();
         Prefilter {
             open,
             light_open,
