@@ -9,6 +9,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "trailhound", version, about, long_about = None, propagate_version = true)]
 struct Cli {

@@ -1,6 +1,7 @@
 //! The detection pipeline: CloudTrail records → rule engine and correlations → enriched findings.
 pub mod enrich;
 pub mod finding;
+mod ordered;
 pub mod output;
 pub mod pipeline;
 pub mod resources;

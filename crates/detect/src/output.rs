@@ -6,19 +6,49 @@ use crate::finding::Finding;
 
 /// Findings in the order every output uses: most severe first, then rule, then time.
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    let order = |a: &Finding, b: &Finding| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.rule_id.cmp(&b.rule_id))
             .then_with(|| a.event_time.cmp(&b.event_time))
             .then_with(|| a.id.cmp(&b.id))
-    });
+    };
+    // A stable sort of indexes, then each finding moved once: findings are large to move.
+    let mut index: Vec<usize> = (0..findings.len()).collect();
+    index.sort_by(|&a, &b| order(&findings[a], &findings[b]));
+    // Position `i` takes the finding at `index[i]`, cycle by cycle.
+    for start in 0..index.len() {
+        let mut at = start;
+        while index[at] != usize::MAX {
+            let from = std::mem::replace(&mut index[at], usize::MAX);
+            if from == start {
+                break;
+            }
+            findings.swap(at, from);
+            at = from;
+        }
+    }
 }
 
+/// One finding per line. Lines are written in chunks serialised on every core.
 pub fn jsonl(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
-    for f in findings {
-        serde_json::to_writer(&mut *out, f)?;
-        out.write_all(b"\n")?;
+    use rayon::prelude::*;
+    const CHUNK: usize = 1024;
+    for group in findings.chunks(CHUNK * 16) {
+        let texts: Vec<io::Result<Vec<u8>>> = group
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut buf = Vec::new();
+                for f in chunk {
+                    serde_json::to_writer(&mut buf, f)?;
+                    buf.push(b'\n');
+                }
+                Ok(buf)
+            })
+            .collect();
+        for text in texts {
+            out.write_all(&text?)?;
+        }
     }
     Ok(())
 }
@@ -145,4 +175,66 @@ pub fn table(out: &mut impl Write, findings: &[Finding], color: bool) -> io::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Outcome, Severity};
+
+    fn finding(n: usize) -> Finding {
+        let severity = [Severity::Low, Severity::High, Severity::Medium][n % 3];
+        Finding {
+            id: format!("TH-{:04}", n % 7),
+            rule_id: format!("rule-{}", n % 5),
+            title: String::new(),
+            severity,
+            outcome: Outcome::Succeeded,
+            event_ids: vec![n.to_string()],
+            event_name: String::new(),
+            event_time: format!("2024-05-04T02:{:02}:00Z", n % 11),
+            principal: None,
+            source_ip: None,
+            source_ips: Vec::new(),
+            account: None,
+            region: None,
+            error_code: None,
+            resources: Default::default(),
+            attack: Vec::new(),
+            kb: None,
+            story: String::new(),
+            context: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sort_equals_a_stable_sort_of_the_findings() {
+        for n in [0, 1, 2, 3, 10, 100, 1000] {
+            let mut got: Vec<Finding> = (0..n).map(finding).collect();
+            let mut want = got.clone();
+            want.sort_by(|a, b| {
+                b.severity
+                    .cmp(&a.severity)
+                    .then_with(|| a.rule_id.cmp(&b.rule_id))
+                    .then_with(|| a.event_time.cmp(&b.event_time))
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            sort(&mut got);
+            let ids = |v: &[Finding]| v.iter().map(|f| f.event_ids[0].clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&got), ids(&want), "{n} findings");
+        }
+    }
+
+    #[test]
+    fn jsonl_is_one_line_per_finding_in_order() {
+        let findings: Vec<Finding> = (0..40_000).map(finding).collect();
+        let mut got = Vec::new();
+        jsonl(&mut got, &findings).unwrap();
+        let mut want = Vec::new();
+        for f in &findings {
+            serde_json::to_writer(&mut want, f).unwrap();
+            want.push(b'\n');
+        }
+        assert_eq!(got, want);
+    }
 }

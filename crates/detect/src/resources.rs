@@ -135,6 +135,86 @@ impl Resources {
         set.insert(s.to_string());
     }
 
+    /// Every set, in declaration order (for compact encodings).
+    pub(crate) fn sets(&self) -> [&BTreeSet<String>; 16] {
+        let Resources {
+            key_names,
+            key_pair_ids,
+            instance_ids,
+            group_ids,
+            user_names,
+            role_names,
+            access_key_ids,
+            ssh_public_key_ids,
+            trail_names,
+            image_ids,
+            snapshot_ids,
+            volume_ids,
+            network_acl_ids,
+            network_interface_ids,
+            association_ids,
+            flow_log_ids,
+        } = self;
+        [
+            key_names,
+            key_pair_ids,
+            instance_ids,
+            group_ids,
+            user_names,
+            role_names,
+            access_key_ids,
+            ssh_public_key_ids,
+            trail_names,
+            image_ids,
+            snapshot_ids,
+            volume_ids,
+            network_acl_ids,
+            network_interface_ids,
+            association_ids,
+            flow_log_ids,
+        ]
+    }
+
+    /// Every set, mutably, in the order of [`Resources::sets`].
+    pub(crate) fn sets_mut(&mut self) -> [&mut BTreeSet<String>; 16] {
+        let Resources {
+            key_names,
+            key_pair_ids,
+            instance_ids,
+            group_ids,
+            user_names,
+            role_names,
+            access_key_ids,
+            ssh_public_key_ids,
+            trail_names,
+            image_ids,
+            snapshot_ids,
+            volume_ids,
+            network_acl_ids,
+            network_interface_ids,
+            association_ids,
+            flow_log_ids,
+        } = self;
+        [
+            key_names,
+            key_pair_ids,
+            instance_ids,
+            group_ids,
+            user_names,
+            role_names,
+            access_key_ids,
+            ssh_public_key_ids,
+            trail_names,
+            image_ids,
+            snapshot_ids,
+            volume_ids,
+            network_acl_ids,
+            network_interface_ids,
+            association_ids,
+            flow_log_ids,
+        ]
+    }
+
     pub fn merge(&mut self, other: &Resources) {
         macro_rules! merge {
             ($($f:ident),*) => { $( self.$f.extend(other.$f.iter().cloned()); )* };

@@ -206,6 +206,74 @@ impl Group {
     }
 }
 
+/// What one event brings to one correlation, read from the event alone (so it can be taken on
+/// any core, and the event need not be kept): the group-by tuple and the counted value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorrelationInput {
+    /// Index in [`Ruleset::correlations`].
+    pub correlation: usize,
+    /// Bit `i` set when the event matched the correlation's `rules[i]`.
+    pub mask: u64,
+    /// The group-by values (a missing field is the empty string).
+    pub key: Vec<String>,
+    /// The `value_count` field's value.
+    pub value: Option<String>,
+}
+
+impl Ruleset {
+    /// For every correlation the event feeds through `matches`: its group-by tuple and value, in
+    /// the order [`Correlator::feed`] takes them.
+    pub fn correlation_inputs(
+        &self,
+        event: &Value,
+        matches: &[RuleMatch],
+    ) -> Vec<CorrelationInput> {
+        let mut touched: Vec<(usize, u64)> = Vec::new();
+        for m in matches {
+            for &(ci, pos) in &self.feeds[m.rule] {
+                touch(&mut touched, ci, pos);
+            }
+        }
+        touched
+            .into_iter()
+            .map(|(ci, mask)| {
+                let corr = &self.correlations[ci];
+                let base = corr.rules[mask.trailing_zeros() as usize];
+                let key: Vec<String> = corr
+                    .group_by
+                    .iter()
+                    .map(|g| {
+                        first_value(g.per_rule.get(&base).unwrap_or(&g.default), event)
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let value = corr
+                    .value_field
+                    .as_ref()
+                    .and_then(|f| first_value(f, event));
+                CorrelationInput {
+                    correlation: ci,
+                    mask,
+                    key,
+                    value,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether correlation `ci` takes another correlation's results or hands its own on: its
+    /// events must then be fed in one global time order with the rest of its chain. Any other
+    /// correlation only needs each group-by tuple's events in time order.
+    pub fn is_chained(&self, ci: usize) -> bool {
+        let corr = &self.correlations[ci];
+        !self.feeds[corr.rule].is_empty()
+            || corr
+                .rules
+                .iter()
+                .any(|&r| self.correlations.iter().any(|c| c.rule == r))
+    }
+}
+
 /// Streams matched events through every correlation. Feed events in `eventTime` order.
 /// Correlations may feed other correlations (chaining); only rules that emit findings are
 /// returned.
@@ -258,13 +326,8 @@ impl<'r> Correlator<'r> {
 
     /// Offers one event and the single-event rules it matched; returns what fired.
     pub fn feed(&mut self, event: &Value, matches: &[RuleMatch]) -> Vec<Correlated> {
-        let mut touched: Vec<(usize, u64)> = Vec::new();
-        for m in matches {
-            for &(ci, pos) in &self.rs.feeds[m.rule] {
-                touch(&mut touched, ci, pos);
-            }
-        }
-        if touched.is_empty() {
+        let inputs = self.rs.correlation_inputs(event, matches);
+        if inputs.is_empty() {
             return Vec::new();
         }
         let Some(t) = event
@@ -275,35 +338,28 @@ impl<'r> Correlator<'r> {
             self.events_without_time += 1;
             return Vec::new();
         };
-        let t = t.as_millisecond();
-        let id = event
-            .get("eventID")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let id = event.get("eventID").and_then(Value::as_str).unwrap_or("");
+        self.feed_inputs(t.as_millisecond(), id, inputs)
+    }
+
+    /// Offers one event already reduced to what each correlation reads of it
+    /// ([`Ruleset::correlation_inputs`]): its `eventTime` in milliseconds, its `eventID`, and the
+    /// inputs in the order given. Exactly [`Correlator::feed`] on the event it came from.
+    pub fn feed_inputs(
+        &mut self,
+        t: i64,
+        id: &str,
+        inputs: Vec<CorrelationInput>,
+    ) -> Vec<Correlated> {
         let mut fired = Vec::new();
-        for (ci, mask) in touched {
-            let corr = &self.rs.correlations[ci];
-            let base = corr.rules[mask.trailing_zeros() as usize];
-            let key: Vec<String> = corr
-                .group_by
-                .iter()
-                .map(|g| {
-                    first_value(g.per_rule.get(&base).unwrap_or(&g.default), event)
-                        .unwrap_or_default()
-                })
-                .collect();
-            let value = corr
-                .value_field
-                .as_ref()
-                .and_then(|f| first_value(f, event));
+        for input in inputs {
             let ev = Ev {
                 t,
-                ids: vec![id.clone()],
-                mask,
-                value,
+                ids: vec![id.to_string()],
+                mask: input.mask,
+                value: input.value,
             };
-            fired.extend(self.ingest(ci, key, ev));
+            fired.extend(self.ingest(input.correlation, input.key, ev));
         }
         self.cascade(fired)
     }

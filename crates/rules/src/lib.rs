@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 pub use compile::Needs;
-pub use correlation::{Correlated, Correlation, CorrelationType, Correlator};
+pub use correlation::{Correlated, Correlation, CorrelationInput, CorrelationType, Correlator};
 pub use load::{LoadError, Loaded, RulesetBuilder, Skipped, builtin_files};
 
 /// Sigma `level`.

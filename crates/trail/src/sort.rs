@@ -4,7 +4,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::sync::Arc;
 
 /// The order key of a record: eventTime (nanoseconds since the epoch), then eventID.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,7 +62,6 @@ impl ExternalSorter {
             }
             w.flush()?;
         }
-        use std::io::Seek;
         file.seek(io::SeekFrom::Start(0))?;
         self.runs.push(file);
         self.buffered_bytes = 0;
@@ -86,27 +86,177 @@ impl ExternalSorter {
             .map(|f| RunReader::File(BufReader::new(f)))
             .collect();
         readers.push(RunReader::Memory(self.buffer.into_iter()));
-        let mut heads: BinaryHeap<Reverse<(SortKey, usize)>> = BinaryHeap::new();
-        let mut payloads: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(e) = r.next()? {
-                payloads[i] = e.payload;
-                heads.push(Reverse((e.key, i)));
-            }
+        merge(readers, f)
+    }
+}
+
+/// Like [`ExternalSorter`], but entries go to one of a fixed number of partitions, and each
+/// partition comes back on its own ([`PartitionedSorter::finish`]) in key order, so partitions can
+/// be read on different cores. One memory budget covers every partition; when it is reached, every
+/// partition's buffer is sorted and written as one segment of a single temporary file.
+pub struct PartitionedSorter {
+    parts: Vec<Vec<Entry>>,
+    buffered_bytes: usize,
+    budget: usize,
+    spills: Vec<Arc<Spill>>,
+}
+
+/// One spill: a temporary file holding a sorted segment per partition.
+struct Spill {
+    file: tempfile::NamedTempFile,
+    /// Per partition: byte offset and length of its segment.
+    segments: Vec<(u64, u64)>,
+}
+
+/// One partition's entries, ready to be read in key order (on any thread).
+pub struct Partition {
+    memory: Vec<Entry>,
+    spills: Vec<Arc<Spill>>,
+    index: usize,
+}
+
+impl PartitionedSorter {
+    /// `partitions` (at least one) share `budget` bytes of payload held in memory.
+    pub fn new(partitions: usize, budget: usize) -> Self {
+        PartitionedSorter {
+            parts: (0..partitions.max(1)).map(|_| Vec::new()).collect(),
+            buffered_bytes: 0,
+            budget,
+            spills: Vec::new(),
         }
-        while let Some(Reverse((key, i))) = heads.pop() {
-            f(&key, &payloads[i])?;
-            if let Some(e) = readers[i].next()? {
-                payloads[i] = e.payload;
-                heads.push(Reverse((e.key, i)));
-            }
+    }
+
+    pub fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Adds an entry to partition `part` (taken modulo the partition count).
+    pub fn push(&mut self, part: usize, key: SortKey, payload: Vec<u8>) -> io::Result<()> {
+        self.buffered_bytes += payload.len() + key.event_id.len() + 48;
+        let n = self.parts.len();
+        self.parts[part % n].push(Entry { key, payload });
+        if self.buffered_bytes >= self.budget {
+            self.spill()?;
         }
         Ok(())
     }
+
+    /// How many times the buffers went to disk (for tests and diagnostics).
+    pub fn spills(&self) -> usize {
+        self.spills.len()
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        let mut file = tempfile::NamedTempFile::new()?;
+        let mut segments = Vec::with_capacity(self.parts.len());
+        {
+            let mut w = CountingWriter {
+                inner: BufWriter::new(file.as_file_mut()),
+                written: 0,
+            };
+            for part in &mut self.parts {
+                part.sort_by(|a, b| a.key.cmp(&b.key));
+                let start = w.written;
+                for e in part.drain(..) {
+                    write_entry(&mut w, &e)?;
+                }
+                segments.push((start, w.written - start));
+            }
+            w.inner.flush()?;
+        }
+        self.spills.push(Arc::new(Spill { file, segments }));
+        self.buffered_bytes = 0;
+        Ok(())
+    }
+
+    /// Every partition, each to be read in key order with [`Partition::finish`].
+    pub fn finish(self) -> Vec<Partition> {
+        let spills = self.spills;
+        self.parts
+            .into_iter()
+            .enumerate()
+            .map(|(index, memory)| Partition {
+                memory,
+                spills: spills.clone(),
+                index,
+            })
+            .collect()
+    }
+}
+
+impl Partition {
+    /// Calls `f` with every entry of the partition in key order.
+    pub fn finish(
+        mut self,
+        mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.memory.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut readers: Vec<RunReader> = Vec::new();
+        for spill in &self.spills {
+            let (offset, len) = spill.segments[self.index];
+            if len == 0 {
+                continue;
+            }
+            // A handle of its own, so partitions can be read at once on different threads.
+            let mut file = spill.file.reopen()?;
+            file.seek(io::SeekFrom::Start(offset))?;
+            readers.push(RunReader::Segment(BufReader::new(file.take(len))));
+        }
+        if readers.is_empty() {
+            for e in &self.memory {
+                f(&e.key, &e.payload)?;
+            }
+            return Ok(());
+        }
+        readers.push(RunReader::Memory(
+            std::mem::take(&mut self.memory).into_iter(),
+        ));
+        merge(readers, f)
+    }
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Merges sorted runs, calling `f` with every entry in key order.
+fn merge(
+    mut readers: Vec<RunReader>,
+    mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut heads: BinaryHeap<Reverse<(SortKey, usize)>> = BinaryHeap::new();
+    let mut payloads: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
+    for (i, r) in readers.iter_mut().enumerate() {
+        if let Some(e) = r.next()? {
+            payloads[i] = e.payload;
+            heads.push(Reverse((e.key, i)));
+        }
+    }
+    while let Some(Reverse((key, i))) = heads.pop() {
+        f(&key, &payloads[i])?;
+        if let Some(e) = readers[i].next()? {
+            payloads[i] = e.payload;
+            heads.push(Reverse((e.key, i)));
+        }
+    }
+    Ok(())
 }
 
 enum RunReader {
     File(BufReader<File>),
+    Segment(BufReader<io::Take<File>>),
     Memory(std::vec::IntoIter<Entry>),
 }
 
@@ -115,6 +265,7 @@ impl RunReader {
         match self {
             RunReader::Memory(it) => Ok(it.next()),
             RunReader::File(r) => read_entry(r),
+            RunReader::Segment(r) => read_entry(r),
         }
     }
 }
@@ -187,6 +338,74 @@ mod tests {
             let mut want: Vec<(i128, String)> = entries.iter().map(|(t, id)| (*t as i128, id.clone())).collect();
             want.sort();
             prop_assert_eq!(out, want);
+        }
+    }
+
+    /// Every partition of a [`PartitionedSorter`], read on its own thread.
+    fn partitioned_output(
+        entries: &[(usize, i64, String)],
+        partitions: usize,
+        budget: usize,
+    ) -> (Vec<Vec<(i128, String)>>, usize) {
+        let mut s = PartitionedSorter::new(partitions, budget);
+        for (p, t, id) in entries {
+            let key = SortKey {
+                time_ns: *t as i128,
+                event_id: id.clone(),
+            };
+            s.push(*p, key, id.as_bytes().to_vec()).unwrap();
+        }
+        let spills = s.spills();
+        let out = std::thread::scope(|scope| {
+            let handles: Vec<_> = s
+                .finish()
+                .into_iter()
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        part.finish(|k, p| {
+                            assert_eq!(p, k.event_id.as_bytes());
+                            out.push((k.time_ns, k.event_id.clone()));
+                            Ok(())
+                        })
+                        .unwrap();
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        (out, spills)
+    }
+
+    proptest! {
+        #[test]
+        fn partitioned_spilled_merge_equals_in_memory_sort(entries in prop::collection::vec((0usize..5, 0i64..50, "[a-f0-9]{1,6}"), 0..300), partitions in 1usize..5, budget in 1usize..4000) {
+            let (out, _) = partitioned_output(&entries, partitions, budget);
+            prop_assert_eq!(out.len(), partitions);
+            for (p, got) in out.into_iter().enumerate() {
+                let mut want: Vec<(i128, String)> = entries
+                    .iter()
+                    .filter(|(q, _, _)| q % partitions == p)
+                    .map(|(_, t, id)| (*t as i128, id.clone()))
+                    .collect();
+                want.sort();
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn partitioned_small_budget_spills() {
+        let entries: Vec<(usize, i64, String)> = (0..200)
+            .rev()
+            .map(|i| (i % 7, (i / 3) as i64, format!("id{i}")))
+            .collect();
+        let (out, spills) = partitioned_output(&entries, 4, 700);
+        assert!(spills > 1, "expected spills, got {spills}");
+        assert_eq!(out.iter().map(Vec::len).sum::<usize>(), 200);
+        for part in &out {
+            assert!(part.windows(2).all(|w| w[0] <= w[1]));
         }
     }
 

@@ -1,0 +1,307 @@
+//! The time-ordered phase of detection: the events that feed correlations, each reduced on the
+//! core that matched it to a compact binary payload (its summary, and per correlation only the
+//! group-by tuple and counted value), partitioned, put in (eventTime, eventID) order through the
+//! external sorter, and correlated one partition per core.
+//!
+//! A correlation that neither takes nor hands on another correlation's results keeps state per
+//! group-by tuple only, so it needs its tuples' events in time order, not the whole input:
+//! its inputs are spread over [`PARTITIONS`] partitions by a hash of (correlation, tuple). The
+//! correlations of a chain share one more partition, fed in global time order.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::io;
+
+use rules::{CorrelationInput, Ruleset};
+use trail::sort::Partition;
+
+use crate::finding::Finding;
+use crate::pipeline::{EventInfo, correlated};
+use crate::resources::Resources;
+
+/// Partitions of the correlations that keep state per group-by tuple only; one more holds the
+/// chained ones.
+pub(crate) const PARTITIONS: usize = 32;
+
+/// Where an input of an unchained correlation goes: a hash of the correlation and its tuple.
+pub(crate) fn partition(input: &CorrelationInput) -> usize {
+    // SipHash with fixed keys: the same partition on every run (not that results depend on it).
+    let mut h = std::hash::DefaultHasher::new();
+    input.correlation.hash(&mut h);
+    input.key.hash(&mut h);
+    (h.finish() % PARTITIONS as u64) as usize
+}
+
+/// Groups an event's inputs by partition, keeping their order within each: `(partition, inputs)`.
+pub(crate) fn split(
+    inputs: Vec<CorrelationInput>,
+    chained: &[bool],
+) -> Vec<(usize, Vec<CorrelationInput>)> {
+    let mut out: Vec<(usize, Vec<CorrelationInput>)> = Vec::new();
+    for input in inputs {
+        let part = if chained[input.correlation] {
+            PARTITIONS
+        } else {
+            partition(&input)
+        };
+        match out.iter_mut().find(|(p, _)| *p == part) {
+            Some((_, list)) => list.push(input),
+            None => out.push((part, vec![input])),
+        }
+    }
+    out
+}
+
+fn put_u32(out: &mut Vec<u8>, n: usize) {
+    let n = u32::try_from(n).expect("payload fields are under 4 GiB");
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u32(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `None` is a length of `u32::MAX`.
+fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => put_str(out, s),
+        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+}
+
+/// Encodes an event's summary.
+pub(crate) fn put_info(out: &mut Vec<u8>, e: &EventInfo) {
+    put_str(out, &e.id);
+    put_str(out, &e.time);
+    out.extend_from_slice(&e.time_ms.to_le_bytes());
+    put_str(out, &e.name);
+    for field in [
+        &e.principal,
+        &e.source_ip,
+        &e.account,
+        &e.region,
+        &e.error_code,
+    ] {
+        put_opt(out, field.as_deref());
+    }
+    for set in e.resources.sets() {
+        put_u32(out, set.len());
+        for s in set {
+            put_str(out, s);
+        }
+    }
+}
+
+/// A payload: the inputs, then the summary.
+pub(crate) fn payload(inputs: &[CorrelationInput], info: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(info.len() + 64 * inputs.len());
+    put_u32(&mut out, inputs.len());
+    for input in inputs {
+        put_u32(&mut out, input.correlation);
+        out.extend_from_slice(&input.mask.to_le_bytes());
+        put_u32(&mut out, input.key.len());
+        for k in &input.key {
+            put_str(&mut out, k);
+        }
+        put_opt(&mut out, input.value.as_deref());
+    }
+    out.extend_from_slice(info);
+    out
+}
+
+/// Reads a payload back.
+struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+fn bad() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "damaged correlation payload")
+}
+
+impl<'a> Reader<'a> {
+    fn bytes<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        let (head, rest) = self.buf.split_first_chunk::<N>().ok_or_else(bad)?;
+        self.buf = rest;
+        Ok(*head)
+    }
+    fn u32(&mut self) -> io::Result<u32> {
+        self.bytes::<4>().map(u32::from_le_bytes)
+    }
+    fn len(&mut self) -> io::Result<usize> {
+        self.u32().map(|n| n as usize)
+    }
+    fn text(&mut self, len: usize) -> io::Result<String> {
+        if len > self.buf.len() {
+            return Err(bad());
+        }
+        let (head, rest) = self.buf.split_at(len);
+        self.buf = rest;
+        String::from_utf8(head.to_vec()).map_err(|_| bad())
+    }
+    fn str(&mut self) -> io::Result<String> {
+        let len = self.len()?;
+        self.text(len)
+    }
+    fn opt(&mut self) -> io::Result<Option<String>> {
+        match self.u32()? {
+            u32::MAX => Ok(None),
+            len => self.text(len as usize).map(Some),
+        }
+    }
+
+    fn inputs(&mut self) -> io::Result<Vec<CorrelationInput>> {
+        let n = self.len()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let correlation = self.len()?;
+            let mask = u64::from_le_bytes(self.bytes::<8>()?);
+            let keys = self.len()?;
+            let key = (0..keys).map(|_| self.str()).collect::<io::Result<_>>()?;
+            let value = self.opt()?;
+            out.push(CorrelationInput {
+                correlation,
+                mask,
+                key,
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    fn info(&mut self) -> io::Result<EventInfo> {
+        let id = self.str()?;
+        let time = self.str()?;
+        let time_ms = i64::from_le_bytes(self.bytes::<8>()?);
+        let name = self.str()?;
+        let principal = self.opt()?;
+        let source_ip = self.opt()?;
+        let account = self.opt()?;
+        let region = self.opt()?;
+        let error_code = self.opt()?;
+        let mut resources = Resources::default();
+        for set in resources.sets_mut() {
+            let n = self.len()?;
+            for _ in 0..n {
+                set.insert(self.str()?);
+            }
+        }
+        Ok(EventInfo {
+            id,
+            time,
+            time_ms,
+            name,
+            principal,
+            source_ip,
+            account,
+            region,
+            error_code,
+            resources,
+        })
+    }
+}
+
+/// Decodes a payload made by [`payload`] and [`put_info`].
+pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo)> {
+    let mut r = Reader { buf };
+    let inputs = r.inputs()?;
+    let info = r.info()?;
+    if !r.buf.is_empty() {
+        return Err(bad());
+    }
+    Ok((inputs, info))
+}
+
+/// Correlates one partition in time order; returns its findings.
+///
+/// An event's summary is kept while it can still be part of a correlation (`horizon_ms`, the
+/// longest timespan; for ever when a correlation has none). `last_ms` is the newest event of the
+/// whole input: windows still open at the end are closed with the summaries a single global pass
+/// would still hold.
+pub(crate) fn correlate(
+    part: Partition,
+    ruleset: &Ruleset,
+    horizon_ms: Option<i64>,
+    last_ms: i64,
+) -> io::Result<Vec<Finding>> {
+    let rules = ruleset.rules();
+    let mut findings = Vec::new();
+    let mut correlator = rules::Correlator::new(ruleset);
+    let mut infos: HashMap<String, EventInfo> = HashMap::new();
+    let mut order: VecDeque<(i64, String)> = VecDeque::new();
+    let forget =
+        |infos: &mut HashMap<String, EventInfo>, order: &mut VecDeque<(i64, String)>, now: i64| {
+            if let Some(h) = horizon_ms {
+                while order.front().is_some_and(|(t, _)| *t < now - h) {
+                    if let Some((_, id)) = order.pop_front() {
+                        infos.remove(&id);
+                    }
+                }
+            }
+        };
+    part.finish(|_, payload| {
+        let (inputs, info) = decode(payload)?;
+        let fired = correlator.feed_inputs(info.time_ms, &info.id, inputs);
+        forget(&mut infos, &mut order, info.time_ms);
+        order.push_back((info.time_ms, info.id.clone()));
+        infos.insert(info.id.clone(), info);
+        for c in fired {
+            findings.push(correlated(&rules[c.rule], &c, &infos));
+        }
+        Ok(())
+    })?;
+    forget(&mut infos, &mut order, last_ms);
+    for c in correlator.finish() {
+        findings.push(correlated(&rules[c.rule], &c, &infos));
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip() {
+        let mut resources = Resources::default();
+        resources.instance_ids.insert("i-0a1b2c3d4e5f60001".into());
+        resources.key_names.insert("".into());
+        resources.flow_log_ids.insert("fl-0123456789abcdef0".into());
+        let info = EventInfo {
+            id: "00000000-0000-0000-0000-000000055334".into(),
+            time: "2024-05-04T02:10:00Z".into(),
+            time_ms: 1_714_788_600_000,
+            name: "Decrypt".into(),
+            principal: Some("arn:aws:sts::1:assumed-role/r/i-0a1b2c3d4e5f60001".into()),
+            source_ip: None,
+            account: Some(String::new()),
+            region: Some("us-east-1".into()),
+            error_code: None,
+            resources,
+        };
+        let inputs = vec![
+            CorrelationInput {
+                correlation: 3,
+                mask: 0b101,
+                key: vec!["a".into(), String::new(), "ü".into()],
+                value: Some("3.85.10.21".into()),
+            },
+            CorrelationInput {
+                correlation: 0,
+                mask: 1 << 63,
+                key: Vec::new(),
+                value: None,
+            },
+        ];
+        let mut bytes = Vec::new();
+        put_info(&mut bytes, &info);
+        let (got_inputs, got_info) = decode(&payload(&inputs, &bytes)).unwrap();
+        assert_eq!(got_inputs, inputs);
+        assert_eq!(
+            serde_json::to_value(&got_info).unwrap(),
+            serde_json::to_value(&info).unwrap()
+        );
+        let whole = payload(&inputs, &bytes);
+        assert!(decode(&whole[..whole.len() - 1]).is_err());
+    }
+}
