@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::IpNet;
 
 use crate::addr::{ASet, AddrSet, Family, internet, net_range};
+use crate::hash::FxMap;
 use crate::input::{self, NetworkInput};
 use crate::service;
 
@@ -302,11 +303,11 @@ pub struct Network {
     pub(crate) enis: Vec<CEni>,
     pub(crate) instances: Vec<CInstance>,
     pub(crate) peerings: Vec<CPeering>,
-    pub(crate) group_ix: HashMap<String, Ix>,
-    pub(crate) eni_ix: HashMap<String, Ix>,
-    pub(crate) instance_ix: HashMap<String, Ix>,
-    pub(crate) peering_ix: HashMap<String, Ix>,
-    pub(crate) eni_by_private: HashMap<IpAddr, Ix>,
+    pub(crate) group_ix: FxMap<String, Ix>,
+    pub(crate) eni_ix: FxMap<String, Ix>,
+    pub(crate) instance_ix: FxMap<String, Ix>,
+    pub(crate) peering_ix: FxMap<String, Ix>,
+    pub(crate) eni_by_private: FxMap<IpAddr, Ix>,
     pub(crate) internet: [ASet; 2],
     /// Route tables with an edge association, by gateway id (R5).
     pub(crate) edge_rts: HashMap<String, Vec<Ix>>,
@@ -332,7 +333,7 @@ impl Network {
     pub fn build(input: &NetworkInput) -> Network {
         let mut w = Vec::new();
         let mut vpcs: Vec<CVpc> = Vec::with_capacity(input.vpcs.len());
-        let mut vpc_ix = HashMap::new();
+        let mut vpc_ix = FxMap::default();
         for v in &input.vpcs {
             let nets: Vec<IpNet> = v
                 .cidrs_v4
@@ -355,7 +356,7 @@ impl Network {
         }
 
         let mut subnets = Vec::with_capacity(input.subnets.len());
-        let mut subnet_ix = HashMap::new();
+        let mut subnet_ix = FxMap::default();
         for s in &input.subnets {
             let Some(&vpc) = vpc_ix.get(&s.vpc_id) else {
                 w.push(format!(
@@ -604,7 +605,7 @@ impl Network {
 
         // Peerings.
         let mut peerings = Vec::with_capacity(input.peerings.len());
-        let mut peering_ix = HashMap::new();
+        let mut peering_ix = FxMap::default();
         for p in &input.peerings {
             let ix = peerings.len() as Ix;
             let sides = [&p.requester, &p.accepter];
@@ -632,7 +633,8 @@ impl Network {
 
         // Groups, first without members.
         let mut groups = Vec::with_capacity(input.security_groups.len());
-        let mut group_ix = HashMap::new();
+        let mut group_ix =
+            FxMap::with_capacity_and_hasher(input.security_groups.len(), Default::default());
         for g in &input.security_groups {
             group_ix.insert(g.id.clone(), groups.len() as Ix);
             groups.push(CGroup {
@@ -648,8 +650,10 @@ impl Network {
 
         // ENIs and their group memberships.
         let mut enis = Vec::with_capacity(input.interfaces.len());
-        let mut eni_ix = HashMap::new();
-        let mut eni_by_private = HashMap::new();
+        let mut eni_ix =
+            FxMap::with_capacity_and_hasher(input.interfaces.len(), Default::default());
+        let mut eni_by_private =
+            FxMap::with_capacity_and_hasher(input.interfaces.len(), Default::default());
         for e in &input.interfaces {
             let ix = enis.len() as Ix;
             let subnet = subnet_ix.get(&e.subnet_id).copied();
@@ -823,7 +827,8 @@ impl Network {
         }
 
         let mut instances = Vec::with_capacity(input.instances.len());
-        let mut instance_ix = HashMap::new();
+        let mut instance_ix =
+            FxMap::with_capacity_and_hasher(input.instances.len(), Default::default());
         for i in &input.instances {
             let ix = instances.len() as Ix;
             let mut es = Vec::new();
