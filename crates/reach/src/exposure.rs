@@ -178,12 +178,6 @@ impl Exposure {
     pub fn is_exposed(&self) -> bool {
         self.exposed().next().is_some()
     }
-    fn rank(&self) -> (u8, u8, bool) {
-        self.entries
-            .first()
-            .map(|e| (e.state as u8, e.risk, !e.anywhere))
-            .unwrap_or((9, 9, true))
-    }
 }
 
 fn risk_of(lo: u32, hi: u32) -> u8 {
@@ -898,25 +892,49 @@ impl Network {
                 }
             }
         };
-        let loose: Vec<Ix> = (0..self.enis.len() as Ix)
-            .filter(|&e| self.enis[e as usize].instance.is_none())
+        // An exposure's rank is its first entry's (state, risk, not anywhere): the least of its
+        // interfaces' sorted templates' first entries.
+        let first: Vec<Option<(u8, u8, bool)>> = templates
+            .iter()
+            .map(|t| t.first().map(|e| (e.state as u8, e.risk, !e.anywhere)))
             .collect();
-        let mut all: Vec<Exposure> = (0..self.instances.len() as Ix)
-            .into_par_iter()
-            .map(|i| self.exposure_of(Some(i), &self.instances[i as usize].enis, shared))
+        let rank = |enis: &[Ix]| {
+            enis.iter()
+                .flat_map(|&e| slots[e as usize])
+                .filter_map(|id| *first.get(id as usize)?)
+                .min()
+        };
+        // Every instance, then every interface not attached to one, that has entries: (rank,
+        // instance, the interface when there is no instance).
+        let mut items: Vec<((u8, u8, bool), Option<Ix>, Ix)> = (0..self.instances.len() as Ix)
+            .filter_map(|i| Some((rank(&self.instances[i as usize].enis)?, Some(i), 0)))
             .chain(
-                loose
-                    .into_par_iter()
-                    .map(|e| self.exposure_of(None, &[e], shared)),
+                (0..self.enis.len() as Ix)
+                    .filter(|&e| self.enis[e as usize].instance.is_none())
+                    .filter_map(|e| Some((rank(&[e])?, None, e))),
             )
-            .filter(|x| !x.entries.is_empty())
             .collect();
-        all.sort_by(|a, b| {
-            a.rank()
-                .cmp(&b.rank())
-                .then_with(|| a.interfaces.cmp(&b.interfaces))
+        fn enis<'a>(n: &'a Network, item: &'a ((u8, u8, bool), Option<Ix>, Ix)) -> &'a [Ix] {
+            match item.1 {
+                Some(i) => &n.instances[i as usize].enis,
+                None => std::slice::from_ref(&item.2),
+            }
+        }
+        let ids = |enis: &[Ix]| {
+            enis.iter()
+                .map(|&e| self.enis[e as usize].id.as_str())
+                .collect::<SmallVec<[&str; 2]>>()
+        };
+        // Most exposed first, then by interface ids; sorted before the exposures are built, so
+        // that they are built in place.
+        items.par_sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| ids(enis(self, a)).cmp(&ids(enis(self, b))))
         });
-        all
+        items
+            .par_iter()
+            .map(|item| self.exposure_of(item.1, enis(self, item), shared))
+            .collect()
     }
 }
 
