@@ -920,17 +920,30 @@ impl Network {
                 None => std::slice::from_ref(&item.2),
             }
         }
-        let ids = |enis: &[Ix]| {
-            enis.iter()
-                .map(|&e| self.enis[e as usize].id.as_str())
-                .collect::<SmallVec<[&str; 2]>>()
+        // Each interface's place in the order of ids (equal ids, equal places), so that the
+        // exposures are ordered by numbers rather than strings.
+        let mut by_id: Vec<Ix> = (0..self.enis.len() as Ix).collect();
+        let id = |e: Ix| self.enis[e as usize].id.as_str();
+        if !by_id.is_sorted_by(|&a, &b| id(a) <= id(b)) {
+            by_id.par_sort_by(|&a, &b| id(a).cmp(id(b)));
+        }
+        let mut place = vec![0u32; self.enis.len()];
+        for (k, w) in by_id.iter().enumerate() {
+            place[*w as usize] = if k > 0 && id(by_id[k - 1]) == id(*w) {
+                place[by_id[k - 1] as usize]
+            } else {
+                k as u32
+            };
+        }
+        let places = |item: &((u8, u8, bool), Option<Ix>, Ix)| {
+            enis(self, item)
+                .iter()
+                .map(|&e| place[e as usize])
+                .collect::<SmallVec<[u32; 2]>>()
         };
         // Most exposed first, then by interface ids; sorted before the exposures are built, so
         // that they are built in place.
-        items.par_sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| ids(enis(self, a)).cmp(&ids(enis(self, b))))
-        });
+        items.par_sort_by(|a, b| a.0.cmp(&b.0).then_with(|| places(a).cmp(&places(b))));
         items
             .par_iter()
             .map(|item| self.exposure_of(item.1, enis(self, item), shared))

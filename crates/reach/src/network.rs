@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
 use crate::addr::{ASet, AddrSet, Family, internet, net_range};
 use crate::hash::FxMap;
@@ -715,18 +716,18 @@ impl Network {
                 private_addrs: AddrSet::from_addrs(&addrs),
             });
         }
-        for g in &mut groups {
-            let mut addrs: [Vec<(u128, u128)>; 2] = [Vec::new(), Vec::new()];
-            for &m in &g.members {
-                for f in Family::BOTH {
-                    addrs[f.index()].extend(enis[m as usize].private_addrs.get(f).ranges());
-                }
-            }
-            let [a, b] = addrs;
+        groups.par_iter_mut().for_each(|g| {
             g.member_addrs = AddrSet {
-                sets: [ASet::from_ranges(a), ASet::from_ranges(b)],
+                sets: Family::BOTH.map(|f| {
+                    ASet::from_ranges(
+                        g.members
+                            .iter()
+                            .flat_map(|&m| enis[m as usize].private_addrs.get(f).ranges())
+                            .copied(),
+                    )
+                }),
             };
-        }
+        });
 
         // Group rules, now that references can be resolved.
         for (gi, g) in input.security_groups.iter().enumerate() {
