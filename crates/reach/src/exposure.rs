@@ -582,8 +582,8 @@ impl Network {
             .iter()
             .copied()
             .filter(|&g| {
-                !(vpc.is_some() && self.groups[g as usize].vpc == vpc)
-                    || !cache.group_boxes[g as usize][f.index()].is_empty()
+                let own_vpc = vpc.is_some() && self.groups[g as usize].vpc == vpc;
+                !(own_vpc && cache.group_boxes[g as usize][f.index()].is_empty())
             })
             .collect();
         if groups.is_empty() {
@@ -906,7 +906,7 @@ impl Network {
         };
         // Every instance, then every interface not attached to one, that has entries: (rank,
         // instance, the interface when there is no instance).
-        let mut items: Vec<((u8, u8, bool), Option<Ix>, Ix)> = (0..self.instances.len() as Ix)
+        let mut items: Vec<Item> = (0..self.instances.len() as Ix)
             .filter_map(|i| Some((rank(&self.instances[i as usize].enis)?, Some(i), 0)))
             .chain(
                 (0..self.enis.len() as Ix)
@@ -914,7 +914,7 @@ impl Network {
                     .filter_map(|e| Some((rank(&[e])?, None, e))),
             )
             .collect();
-        fn enis<'a>(n: &'a Network, item: &'a ((u8, u8, bool), Option<Ix>, Ix)) -> &'a [Ix] {
+        fn enis<'a>(n: &'a Network, item: &'a Item) -> &'a [Ix] {
             match item.1 {
                 Some(i) => &n.instances[i as usize].enis,
                 None => std::slice::from_ref(&item.2),
@@ -935,7 +935,7 @@ impl Network {
                 k as u32
             };
         }
-        let places = |item: &((u8, u8, bool), Option<Ix>, Ix)| {
+        let places = |item: &Item| {
             enis(self, item)
                 .iter()
                 .map(|&e| place[e as usize])
@@ -986,6 +986,11 @@ struct Key {
     groups: SmallVec<[Ix; 4]>,
 }
 
+/// An exposure to build: (its rank, the instance, the interface when there is no instance).
+type Item = ((u8, u8, bool), Option<Ix>, Ix);
+
+type SourcesBySet = FxMap<ASet, Arc<Sources>>;
+
 /// Texts shared between entries: service and protocol labels, source descriptions.
 #[derive(Default)]
 struct Labels {
@@ -993,7 +998,7 @@ struct Labels {
     /// Per family: `0.0.0.0/0` or `::/0`.
     anywhere: [Option<Arc<Sources>>; 2],
     /// Per family, by the interface's VPC (which fixes the `within` set), then by the set.
-    sources: [FxMap<Option<Ix>, FxMap<ASet, Arc<Sources>>>; 2],
+    sources: [FxMap<Option<Ix>, SourcesBySet>; 2],
     none: Arc<[Arc<str>]>,
 }
 
