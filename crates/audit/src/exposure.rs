@@ -50,7 +50,7 @@ pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
             let port = match entry.ports {
                 Some((a, b)) if a == b => format!("{}/{a}", entry.protocol),
                 Some((a, b)) => format!("{}/{a}-{b}", entry.protocol),
-                None => entry.protocol.clone(),
+                None => entry.protocol.to_string(),
             };
             if !out.ports.contains(&port) {
                 out.ports.push(port);

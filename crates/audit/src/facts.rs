@@ -775,6 +775,15 @@ pub fn build(
 
     // VPCs.
     let flow_logs_known = coverage.knows("ec2-describe-flow-logs");
+    // Instances not terminated, by VPC id: counted once, not once per VPC.
+    let mut instances_by_vpc: HashMap<&str, usize> = HashMap::new();
+    for i in &account.instances {
+        if let Some(v) = i.vpc_id.as_deref()
+            && i.state != "terminated"
+        {
+            *instances_by_vpc.entry(v).or_default() += 1;
+        }
+    }
     for vpc in &account.vpcs {
         let facts = VpcFacts {
             id: vpc.id.clone(),
@@ -790,11 +799,7 @@ pub fn build(
                         && f.status.as_deref().is_none_or(|s| s == "ACTIVE")
                 })
                 .count(),
-            instances: account
-                .instances
-                .iter()
-                .filter(|i| i.vpc_id.as_deref() == Some(vpc.id.as_str()) && i.state != "terminated")
-                .count(),
+            instances: instances_by_vpc.get(vpc.id.as_str()).copied().unwrap_or(0),
         };
         push(
             &mut out,

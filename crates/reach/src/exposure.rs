@@ -16,6 +16,7 @@ use serde::Serialize;
 use smallvec::{SmallVec, smallvec};
 
 use crate::addr::{ASet, Family, Sources, describe, ip_of};
+use crate::hash::FxMap;
 use crate::network::{CEni, CNacl, CRouteTable, EGRESS, INGRESS, Ix, Network, Peer, TargetKind};
 use crate::service::{self, Response};
 use crate::set::{IntervalSet, elementary};
@@ -79,7 +80,7 @@ type GroupBox = (u32, ASet, Arc<str>);
 #[derive(Debug, Default)]
 pub struct PassCache {
     /// By (nacl, route table): one `Pass` per family.
-    shapes: HashMap<(Option<Ix>, Option<Ix>), [Pass; 2]>,
+    shapes: FxMap<(Option<Ix>, Option<Ix>), [Pass; 2]>,
     /// Per VPC and family: the internet minus the VPC's own CIDRs.
     vpc_internet: Vec<[ASet; 2]>,
     /// Per group and family: each inbound rule's internet addresses as seen from the group's
@@ -113,22 +114,22 @@ pub struct ExposureEntry {
     pub family: Family,
     pub state: State,
     /// `tcp 22`, `tcp 0-65535`, `all traffic`, `icmp type 8`, `protocols 7-255 (all)`.
-    pub service: String,
+    pub service: Arc<str>,
     /// `all`, `tcp`, `udp`, `icmp`, `icmpv6`, `proto N`, or `protocols A-B` (whole protocols).
     /// An entry never holds part of one protocol and part of another; ask [`Self::covers`] whether
     /// it holds a given port.
-    pub protocol: String,
+    pub protocol: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<(u16, u16)>,
-    /// The internet addresses it is open to.
-    pub sources: Sources,
+    /// The internet addresses it is open to (shared by the entries that have the same).
+    pub sources: Arc<Sources>,
     /// Whether the sources are the whole internet.
     pub anywhere: bool,
     /// The group rules that open it.
-    pub rules: Vec<Arc<str>>,
+    pub rules: Arc<[Arc<str>]>,
     /// Why a latent entry is not exposed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<Arc<str>>,
+    #[serde(skip_serializing_if = "no_reasons")]
+    pub reasons: Arc<[Arc<str>]>,
     /// Ingress routing sends it through an appliance first (R5).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub via_appliance: bool,
@@ -155,6 +156,10 @@ pub struct Exposure {
     pub entries: Vec<ExposureEntry>,
 }
 
+fn no_reasons(r: &Arc<[Arc<str>]>) -> bool {
+    r.is_empty()
+}
+
 impl ExposureEntry {
     /// Whether this entry's port range holds the service (protocol and port, or ICMP type/code).
     pub fn covers(&self, s: service::Service) -> bool {
@@ -172,12 +177,6 @@ impl Exposure {
     }
     pub fn is_exposed(&self) -> bool {
         self.exposed().next().is_some()
-    }
-    fn rank(&self) -> (u8, u8, bool) {
-        self.entries
-            .first()
-            .map(|e| (e.state as u8, e.risk, !e.anywhere))
-            .unwrap_or((9, 9, true))
     }
 }
 
@@ -486,11 +485,17 @@ impl Network {
         })
     }
 
-    fn internet_boxes(&self, eni: &CEni, f: Family, internet: &ASet) -> Vec<IBox<'_>> {
+    /// The internet-facing inbound rules of `groups` for an interface in `vpc`.
+    fn internet_boxes(
+        &self,
+        vpc: Option<Ix>,
+        groups: &[Ix],
+        f: Family,
+        internet: &ASet,
+    ) -> Vec<IBox<'_>> {
         let mut out = Vec::new();
-        let vpc = eni.subnet.map(|s| self.subnets[s as usize].vpc);
         let cache = self.pass_cache();
-        for &g in &eni.groups {
+        for &g in groups {
             let group = &self.groups[g as usize];
             if vpc.is_some() && group.vpc == vpc {
                 // The usual case: the group's own VPC, computed once per group.
@@ -544,11 +549,7 @@ impl Network {
                 .text(),
             );
         }
-        let has = match f {
-            Family::V4 => eni.private4.iter().any(|p| p.1.is_some()),
-            Family::V6 => !eni.ipv6.is_empty(),
-        };
-        (!has).then(|| Block::NoAddress(f).text())
+        (!addressed(eni, f)).then(|| Block::NoAddress(f).text())
     }
 
     fn interface_via_appliance(&self, eni: &CEni, f: Family) -> bool {
@@ -568,61 +569,98 @@ impl Network {
         })
     }
 
-    /// The entries of one interface, both families.
-    fn interface_exposure(&self, e: Ix, out: &mut Vec<ExposureEntry>) {
+    /// Everything one interface's exposure in one family depends on besides its id; `None` when
+    /// none of its groups opens anything to the internet in that family.
+    fn key(&self, e: Ix, f: Family) -> Option<Key> {
         let eni = &self.enis[e as usize];
-        for f in Family::BOTH {
-            let within = match eni.subnet {
-                Some(s) => std::borrow::Cow::Borrowed(
-                    &self.pass_cache().vpc_internet[self.subnets[s as usize].vpc as usize]
-                        [f.index()],
-                ),
-                None => std::borrow::Cow::Owned(self.internet_for(e, f)),
-            };
-            let boxes = self.internet_boxes(eni, f, &within);
-            if boxes.is_empty() {
-                continue;
-            }
-            // (service lo, hi, exposed set, latent set with reasons, rule)
-            let mut pieces: Vec<Piece> = Vec::new();
-            match self.interface_block(eni, f) {
-                Some(b) => {
-                    for (bi, bx) in boxes.iter().enumerate() {
-                        pieces.push((
-                            bx.lo,
-                            bx.hi,
-                            ASet::empty(),
-                            smallvec![(bx.set.as_ref().clone(), b.clone())],
-                            bi,
-                        ));
-                    }
-                }
-                None => {
-                    let sub = &self.subnets[eni.subnet.expect("checked") as usize];
-                    let pass = &self.pass_cache().shapes[&(sub.nacl, sub.rt)][f.index()];
-                    for (bi, bx) in boxes.iter().enumerate() {
-                        let start = pass.segs.partition_point(|s| s.hi < bx.lo);
-                        for seg in &pass.segs[start..] {
-                            if seg.lo > bx.hi {
-                                break;
-                            }
-                            let lo = seg.lo.max(bx.lo);
-                            let hi = seg.hi.min(bx.hi);
-                            let exposed = bx.set.intersect(&seg.pass);
-                            let latent: SmallVec<[(ASet, Reason); 1]> = seg
-                                .blocked
-                                .iter()
-                                .map(|(s, b)| (bx.set.intersect(s), b.clone()))
-                                .filter(|(s, _)| !s.is_empty())
-                                .collect();
-                            pieces.push((lo, hi, exposed, latent, bi));
-                        }
-                    }
-                }
-            }
-            let via = self.interface_via_appliance(eni, f);
-            self.merge_pieces(eni, f, &within, &boxes, pieces, via, out);
+        let cache = self.pass_cache();
+        let vpc = eni.subnet.map(|s| self.subnets[s as usize].vpc);
+        // A group of the interface's own VPC with no internet-facing rule adds no box; the
+        // others are kept whatever they hold.
+        let groups: SmallVec<[Ix; 4]> = eni
+            .groups
+            .iter()
+            .copied()
+            .filter(|&g| {
+                let own_vpc = vpc.is_some() && self.groups[g as usize].vpc == vpc;
+                !(own_vpc && cache.group_boxes[g as usize][f.index()].is_empty())
+            })
+            .collect();
+        if groups.is_empty() {
+            return None;
         }
+        Some(Key {
+            f,
+            place: eni.subnet.map(|s| {
+                let sub = &self.subnets[s as usize];
+                (sub.vpc, sub.nacl, sub.rt)
+            }),
+            addressed: addressed(eni, f),
+            via: self.interface_via_appliance(eni, f),
+            groups,
+        })
+    }
+
+    /// The entries of one interface in one family, named `iface`.
+    fn interface_entries(
+        &self,
+        e: Ix,
+        key: &Key,
+        iface: &Arc<str>,
+        labels: &mut Labels,
+        out: &mut Vec<ExposureEntry>,
+    ) {
+        let eni = &self.enis[e as usize];
+        let f = key.f;
+        let vpc = key.place.map(|p| p.0);
+        let within = match vpc {
+            Some(v) => {
+                std::borrow::Cow::Borrowed(&self.pass_cache().vpc_internet[v as usize][f.index()])
+            }
+            None => std::borrow::Cow::Owned(self.internet_for(e, f)),
+        };
+        let boxes = self.internet_boxes(vpc, &key.groups, f, &within);
+        if boxes.is_empty() {
+            return;
+        }
+        // (service lo, hi, exposed set, latent set with reasons, rule)
+        let mut pieces: Vec<Piece> = Vec::new();
+        match self.interface_block(eni, f) {
+            Some(b) => {
+                for (bi, bx) in boxes.iter().enumerate() {
+                    pieces.push((
+                        bx.lo,
+                        bx.hi,
+                        ASet::empty(),
+                        smallvec![(bx.set.as_ref().clone(), b.clone())],
+                        bi,
+                    ));
+                }
+            }
+            None => {
+                let sub = &self.subnets[eni.subnet.expect("checked") as usize];
+                let pass = &self.pass_cache().shapes[&(sub.nacl, sub.rt)][f.index()];
+                for (bi, bx) in boxes.iter().enumerate() {
+                    let start = pass.segs.partition_point(|s| s.hi < bx.lo);
+                    for seg in &pass.segs[start..] {
+                        if seg.lo > bx.hi {
+                            break;
+                        }
+                        let lo = seg.lo.max(bx.lo);
+                        let hi = seg.hi.min(bx.hi);
+                        let exposed = bx.set.intersect(&seg.pass);
+                        let latent: SmallVec<[(ASet, Reason); 1]> = seg
+                            .blocked
+                            .iter()
+                            .map(|(s, b)| (bx.set.intersect(s), b.clone()))
+                            .filter(|(s, _)| !s.is_empty())
+                            .collect();
+                        pieces.push((lo, hi, exposed, latent, bi));
+                    }
+                }
+            }
+        }
+        self.merge_pieces(iface, f, vpc, &within, &boxes, pieces, key.via, labels, out);
     }
 
     /// Cuts the pieces at every service boundary, unions what overlaps, and joins neighbours with
@@ -630,15 +668,16 @@ impl Network {
     #[allow(clippy::too_many_arguments)]
     fn merge_pieces(
         &self,
-        eni: &CEni,
+        iface: &Arc<str>,
         f: Family,
+        vpc: Option<Ix>,
         within: &ASet,
         boxes: &[IBox<'_>],
         pieces: Vec<Piece>,
         via: bool,
+        labels: &mut Labels,
         out: &mut Vec<ExposureEntry>,
     ) {
-        let iface: Arc<str> = eni.id.as_str().into();
         let mut cuts = Vec::with_capacity(pieces.len() * 2);
         for p in &pieces {
             cuts.push(p.0);
@@ -694,21 +733,27 @@ impl Network {
             }
         }
         for (lo, hi, (state, set, rules, reasons)) in runs {
-            let sources = describe(f, &set, within);
+            let sources = labels.sources(f, vpc, &set, within);
             let anywhere = set == *within;
-            let rules: Vec<Arc<str>> = rules.iter().map(|&i| boxes[i].text.clone()).collect();
+            let rules: Arc<[Arc<str>]> = rules.iter().map(|&i| boxes[i].text.clone()).collect();
+            let reasons: Arc<[Arc<str>]> = if reasons.is_empty() {
+                labels.none.clone()
+            } else {
+                reasons.into_iter().collect()
+            };
             for (lo, hi) in split_by_protocol(lo, hi) {
+                let (service, protocol) = labels.service(lo, hi);
                 out.push(ExposureEntry {
                     interface: iface.clone(),
                     family: f,
                     state,
-                    service: service::describe(lo, hi),
-                    protocol: protocol_label(lo, hi),
+                    service,
+                    protocol,
                     ports: service::ports_of(lo, hi),
                     sources: sources.clone(),
                     anywhere,
                     rules: rules.clone(),
-                    reasons: reasons.to_vec(),
+                    reasons: reasons.clone(),
                     via_appliance: via && state == State::Exposed,
                     risk: risk_of(lo, hi),
                     svc: (lo, hi),
@@ -717,21 +762,19 @@ impl Network {
         }
     }
 
-    fn exposure_of(&self, instance: Option<Ix>, enis: &[Ix]) -> Exposure {
+    /// An instance's (or a lone interface's) exposure; `entries_of` appends one interface's
+    /// entries, both families.
+    fn exposure_of(
+        &self,
+        instance: Option<Ix>,
+        enis: &[Ix],
+        mut entries_of: impl FnMut(Ix, &mut Vec<ExposureEntry>),
+    ) -> Exposure {
         let mut entries = Vec::new();
         for &e in enis {
-            self.interface_exposure(e, &mut entries);
+            entries_of(e, &mut entries);
         }
-        entries.sort_by(|a, b| {
-            (a.state, a.risk, !a.anywhere, a.svc, a.family, &a.interface).cmp(&(
-                b.state,
-                b.risk,
-                !b.anywhere,
-                b.svc,
-                b.family,
-                &b.interface,
-            ))
-        });
+        entries.sort_by(entry_order);
         let mut public_ipv4 = Vec::new();
         let mut ipv6 = Vec::new();
         for &e in enis {
@@ -758,14 +801,26 @@ impl Network {
         }
     }
 
+    /// One interface's entries, computed on the spot.
+    fn entries_now(&self, e: Ix, labels: &mut Labels, out: &mut Vec<ExposureEntry>) {
+        let iface: Arc<str> = self.enis[e as usize].id.as_str().into();
+        for f in Family::BOTH {
+            if let Some(key) = self.key(e, f) {
+                self.interface_entries(e, &key, &iface, labels, out);
+            }
+        }
+    }
+
     /// What the internet can reach on one instance (`i-…`) or interface (`eni-…`), per port range:
     /// exposed or latent, from which addresses, through which group rule.
     pub fn exposure(&self, id: &str) -> Result<Exposure, String> {
+        let mut labels = Labels::default();
+        let mut now = |e, out: &mut Vec<ExposureEntry>| self.entries_now(e, &mut labels, out);
         if let Some(&i) = self.instance_ix.get(id) {
-            return Ok(self.exposure_of(Some(i), &self.instances[i as usize].enis));
+            return Ok(self.exposure_of(Some(i), &self.instances[i as usize].enis, &mut now));
         }
         if let Some(&e) = self.eni_ix.get(id) {
-            return Ok(self.exposure_of(self.enis[e as usize].instance, &[e]));
+            return Ok(self.exposure_of(self.enis[e as usize].instance, &[e], &mut now));
         }
         Err(format!(
             "{id} is neither an instance nor a network interface in the snapshot"
@@ -774,23 +829,206 @@ impl Network {
 
     /// The exposure of every instance, and of every interface not attached to one, most exposed
     /// first. Instances with nothing open to the internet are left out.
+    ///
+    /// Interfaces with the same [`Key`] (subnet shape, groups that open something, address,
+    /// ingress routing) have the same entries but for their id: each distinct key is computed
+    /// once, and its entries are shared (their texts and sets are reference counted).
     pub fn exposure_map(&self) -> Vec<Exposure> {
         self.pass_cache();
-        let loose: Vec<Ix> = (0..self.enis.len() as Ix)
-            .filter(|&e| self.enis[e as usize].instance.is_none())
-            .collect();
-        let mut all: Vec<Exposure> = (0..self.instances.len() as Ix)
+        let keys: Vec<[Option<Key>; 2]> = (0..self.enis.len() as Ix)
             .into_par_iter()
-            .map(|i| self.exposure_of(Some(i), &self.instances[i as usize].enis))
-            .chain(loose.into_par_iter().map(|e| self.exposure_of(None, &[e])))
-            .filter(|x| !x.entries.is_empty())
+            .map(|e| Family::BOTH.map(|f| self.key(e, f)))
             .collect();
-        all.sort_by(|a, b| {
-            a.rank()
-                .cmp(&b.rank())
-                .then_with(|| a.interfaces.cmp(&b.interfaces))
-        });
-        all
+        const NONE: u32 = u32::MAX;
+        let mut ids: FxMap<&Key, u32> = FxMap::default();
+        let mut reps: Vec<(Ix, &Key)> = Vec::new();
+        let slots: Vec<[u32; 2]> = keys
+            .iter()
+            .enumerate()
+            .map(|(e, ks)| {
+                ks.each_ref().map(|k| match k {
+                    None => NONE,
+                    Some(k) => *ids.entry(k).or_insert_with(|| {
+                        reps.push((e as Ix, k));
+                        reps.len() as u32 - 1
+                    }),
+                })
+            })
+            .collect();
+        drop(ids);
+        let unnamed: Arc<str> = Arc::from("");
+        let templates: Vec<Vec<ExposureEntry>> = reps
+            .par_iter()
+            .map_init(Labels::default, |labels, &(e, key)| {
+                let mut out = Vec::new();
+                self.interface_entries(e, key, &unnamed, labels, &mut out);
+                // In the order of an instance's entries, so that most instances' are sorted
+                // already.
+                out.sort_by(entry_order);
+                out
+            })
+            .collect();
+        let shared = |e: Ix, out: &mut Vec<ExposureEntry>| {
+            let mut iface: Option<Arc<str>> = None;
+            out.reserve(
+                slots[e as usize]
+                    .iter()
+                    .filter_map(|&id| templates.get(id as usize))
+                    .map(Vec::len)
+                    .sum(),
+            );
+            for id in slots[e as usize] {
+                let Some(entries) = templates.get(id as usize) else {
+                    continue;
+                };
+                for t in entries {
+                    let iface = iface
+                        .get_or_insert_with(|| self.enis[e as usize].id.as_str().into())
+                        .clone();
+                    out.push(ExposureEntry {
+                        interface: iface,
+                        ..t.clone()
+                    });
+                }
+            }
+        };
+        // An exposure's rank is its first entry's (state, risk, not anywhere): the least of its
+        // interfaces' sorted templates' first entries.
+        let first: Vec<Option<(u8, u8, bool)>> = templates
+            .iter()
+            .map(|t| t.first().map(|e| (e.state as u8, e.risk, !e.anywhere)))
+            .collect();
+        let rank = |enis: &[Ix]| {
+            enis.iter()
+                .flat_map(|&e| slots[e as usize])
+                .filter_map(|id| *first.get(id as usize)?)
+                .min()
+        };
+        // Every instance, then every interface not attached to one, that has entries: (rank,
+        // instance, the interface when there is no instance).
+        let mut items: Vec<Item> = (0..self.instances.len() as Ix)
+            .filter_map(|i| Some((rank(&self.instances[i as usize].enis)?, Some(i), 0)))
+            .chain(
+                (0..self.enis.len() as Ix)
+                    .filter(|&e| self.enis[e as usize].instance.is_none())
+                    .filter_map(|e| Some((rank(&[e])?, None, e))),
+            )
+            .collect();
+        fn enis<'a>(n: &'a Network, item: &'a Item) -> &'a [Ix] {
+            match item.1 {
+                Some(i) => &n.instances[i as usize].enis,
+                None => std::slice::from_ref(&item.2),
+            }
+        }
+        // Each interface's place in the order of ids (equal ids, equal places), so that the
+        // exposures are ordered by numbers rather than strings.
+        let mut by_id: Vec<Ix> = (0..self.enis.len() as Ix).collect();
+        let id = |e: Ix| self.enis[e as usize].id.as_str();
+        if !by_id.is_sorted_by(|&a, &b| id(a) <= id(b)) {
+            by_id.par_sort_by(|&a, &b| id(a).cmp(id(b)));
+        }
+        let mut place = vec![0u32; self.enis.len()];
+        for (k, w) in by_id.iter().enumerate() {
+            place[*w as usize] = if k > 0 && id(by_id[k - 1]) == id(*w) {
+                place[by_id[k - 1] as usize]
+            } else {
+                k as u32
+            };
+        }
+        let places = |item: &Item| {
+            enis(self, item)
+                .iter()
+                .map(|&e| place[e as usize])
+                .collect::<SmallVec<[u32; 2]>>()
+        };
+        // Most exposed first, then by interface ids; sorted before the exposures are built, so
+        // that they are built in place.
+        items.par_sort_by(|a, b| a.0.cmp(&b.0).then_with(|| places(a).cmp(&places(b))));
+        items
+            .par_iter()
+            .map(|item| self.exposure_of(item.1, enis(self, item), shared))
+            .collect()
+    }
+}
+
+/// Most dangerous first: exposed before latent; all ports, 22, 3389, then the rest.
+fn entry_order(a: &ExposureEntry, b: &ExposureEntry) -> std::cmp::Ordering {
+    (a.state, a.risk, !a.anywhere, a.svc, a.family, &a.interface).cmp(&(
+        b.state,
+        b.risk,
+        !b.anywhere,
+        b.svc,
+        b.family,
+        &b.interface,
+    ))
+}
+
+/// Whether the interface has an address the internet can reach it on in this family.
+fn addressed(eni: &CEni, f: Family) -> bool {
+    match f {
+        Family::V4 => eni.private4.iter().any(|p| p.1.is_some()),
+        Family::V6 => !eni.ipv6.is_empty(),
+    }
+}
+
+/// What one interface's exposure in one family depends on besides its id: interfaces with equal
+/// keys have equal entries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    f: Family,
+    /// The subnet's VPC, NACL and route table.
+    place: Option<(Ix, Option<Ix>, Option<Ix>)>,
+    /// A public IPv4 (or Elastic IP) / an IPv6 address.
+    addressed: bool,
+    /// Ingress routing sends it through an appliance (R5).
+    via: bool,
+    /// The interface's groups, in order, less those of its VPC with no internet-facing rule.
+    groups: SmallVec<[Ix; 4]>,
+}
+
+/// An exposure to build: (its rank, the instance, the interface when there is no instance).
+type Item = ((u8, u8, bool), Option<Ix>, Ix);
+
+type SourcesBySet = FxMap<ASet, Arc<Sources>>;
+
+/// Texts shared between entries: service and protocol labels, source descriptions.
+#[derive(Default)]
+struct Labels {
+    services: FxMap<(u32, u32), (Arc<str>, Arc<str>)>,
+    /// Per family: `0.0.0.0/0` or `::/0`.
+    anywhere: [Option<Arc<Sources>>; 2],
+    /// Per family, by the interface's VPC (which fixes the `within` set), then by the set.
+    sources: [FxMap<Option<Ix>, SourcesBySet>; 2],
+    none: Arc<[Arc<str>]>,
+}
+
+impl Labels {
+    fn service(&mut self, lo: u32, hi: u32) -> (Arc<str>, Arc<str>) {
+        self.services
+            .entry((lo, hi))
+            .or_insert_with(|| {
+                (
+                    service::describe(lo, hi).into(),
+                    protocol_label(lo, hi).into(),
+                )
+            })
+            .clone()
+    }
+
+    /// `describe(f, set, within)`, where `within` is what `vpc` sees of the internet.
+    fn sources(&mut self, f: Family, vpc: Option<Ix>, set: &ASet, within: &ASet) -> Arc<Sources> {
+        if set == within {
+            return self.anywhere[f.index()]
+                .get_or_insert_with(|| Arc::new(describe(f, set, within)))
+                .clone();
+        }
+        let by_set = self.sources[f.index()].entry(vpc).or_default();
+        if let Some(s) = by_set.get(set) {
+            return s.clone();
+        }
+        let s = Arc::new(describe(f, set, within));
+        by_set.insert(set.clone(), s.clone());
+        s
     }
 }
 

@@ -15,6 +15,7 @@ pub mod addr;
 pub mod eval;
 pub mod exposure;
 pub mod from_account;
+mod hash;
 pub mod input;
 pub mod limits;
 pub mod network;

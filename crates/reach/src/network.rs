@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
 use crate::addr::{ASet, AddrSet, Family, internet, net_range};
+use crate::hash::FxMap;
 use crate::input::{self, NetworkInput};
 use crate::service;
 
@@ -302,11 +304,11 @@ pub struct Network {
     pub(crate) enis: Vec<CEni>,
     pub(crate) instances: Vec<CInstance>,
     pub(crate) peerings: Vec<CPeering>,
-    pub(crate) group_ix: HashMap<String, Ix>,
-    pub(crate) eni_ix: HashMap<String, Ix>,
-    pub(crate) instance_ix: HashMap<String, Ix>,
-    pub(crate) peering_ix: HashMap<String, Ix>,
-    pub(crate) eni_by_private: HashMap<IpAddr, Ix>,
+    pub(crate) group_ix: FxMap<String, Ix>,
+    pub(crate) eni_ix: FxMap<String, Ix>,
+    pub(crate) instance_ix: FxMap<String, Ix>,
+    pub(crate) peering_ix: FxMap<String, Ix>,
+    pub(crate) eni_by_private: FxMap<IpAddr, Ix>,
     pub(crate) internet: [ASet; 2],
     /// Route tables with an edge association, by gateway id (R5).
     pub(crate) edge_rts: HashMap<String, Vec<Ix>>,
@@ -332,7 +334,7 @@ impl Network {
     pub fn build(input: &NetworkInput) -> Network {
         let mut w = Vec::new();
         let mut vpcs: Vec<CVpc> = Vec::with_capacity(input.vpcs.len());
-        let mut vpc_ix = HashMap::new();
+        let mut vpc_ix = FxMap::default();
         for v in &input.vpcs {
             let nets: Vec<IpNet> = v
                 .cidrs_v4
@@ -355,7 +357,7 @@ impl Network {
         }
 
         let mut subnets = Vec::with_capacity(input.subnets.len());
-        let mut subnet_ix = HashMap::new();
+        let mut subnet_ix = FxMap::default();
         for s in &input.subnets {
             let Some(&vpc) = vpc_ix.get(&s.vpc_id) else {
                 w.push(format!(
@@ -604,7 +606,7 @@ impl Network {
 
         // Peerings.
         let mut peerings = Vec::with_capacity(input.peerings.len());
-        let mut peering_ix = HashMap::new();
+        let mut peering_ix = FxMap::default();
         for p in &input.peerings {
             let ix = peerings.len() as Ix;
             let sides = [&p.requester, &p.accepter];
@@ -632,7 +634,8 @@ impl Network {
 
         // Groups, first without members.
         let mut groups = Vec::with_capacity(input.security_groups.len());
-        let mut group_ix = HashMap::new();
+        let mut group_ix =
+            FxMap::with_capacity_and_hasher(input.security_groups.len(), Default::default());
         for g in &input.security_groups {
             group_ix.insert(g.id.clone(), groups.len() as Ix);
             groups.push(CGroup {
@@ -648,8 +651,10 @@ impl Network {
 
         // ENIs and their group memberships.
         let mut enis = Vec::with_capacity(input.interfaces.len());
-        let mut eni_ix = HashMap::new();
-        let mut eni_by_private = HashMap::new();
+        let mut eni_ix =
+            FxMap::with_capacity_and_hasher(input.interfaces.len(), Default::default());
+        let mut eni_by_private =
+            FxMap::with_capacity_and_hasher(input.interfaces.len(), Default::default());
         for e in &input.interfaces {
             let ix = enis.len() as Ix;
             let subnet = subnet_ix.get(&e.subnet_id).copied();
@@ -711,18 +716,18 @@ impl Network {
                 private_addrs: AddrSet::from_addrs(&addrs),
             });
         }
-        for g in &mut groups {
-            let mut addrs: [Vec<(u128, u128)>; 2] = [Vec::new(), Vec::new()];
-            for &m in &g.members {
-                for f in Family::BOTH {
-                    addrs[f.index()].extend(enis[m as usize].private_addrs.get(f).ranges());
-                }
-            }
-            let [a, b] = addrs;
+        groups.par_iter_mut().for_each(|g| {
             g.member_addrs = AddrSet {
-                sets: [ASet::from_ranges(a), ASet::from_ranges(b)],
+                sets: Family::BOTH.map(|f| {
+                    ASet::from_ranges(
+                        g.members
+                            .iter()
+                            .flat_map(|&m| enis[m as usize].private_addrs.get(f).ranges())
+                            .copied(),
+                    )
+                }),
             };
-        }
+        });
 
         // Group rules, now that references can be resolved.
         for (gi, g) in input.security_groups.iter().enumerate() {
@@ -823,7 +828,8 @@ impl Network {
         }
 
         let mut instances = Vec::with_capacity(input.instances.len());
-        let mut instance_ix = HashMap::new();
+        let mut instance_ix =
+            FxMap::with_capacity_and_hasher(input.instances.len(), Default::default());
         for i in &input.instances {
             let ix = instances.len() as Ix;
             let mut es = Vec::new();

@@ -125,13 +125,43 @@ impl<T: Point> IntervalSet<T> {
     }
 
     pub fn union(&self, other: &Self) -> Self {
-        if other.is_empty() {
+        if other.is_empty() || self == other {
             return self.clone();
         }
         if self.is_empty() {
             return other.clone();
         }
-        Self::from_ranges(self.ranges.iter().chain(other.ranges.iter()).copied())
+        // Both are sorted: merge them in one pass, joining what overlaps or touches.
+        let (a, b) = (&self.ranges, &other.ranges);
+        let mut out: Ranges<T> = SmallVec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let (lo, hi) = match (a.get(i), b.get(j)) {
+                (Some(&x), Some(&y)) if x.0 <= y.0 => {
+                    i += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    j += 1;
+                    y
+                }
+                (Some(&x), None) => {
+                    i += 1;
+                    x
+                }
+                (None, None) => break,
+            };
+            if let Some(last) = out.last_mut()
+                && (last.1 >= lo || last.1.next() == Some(lo))
+            {
+                if hi > last.1 {
+                    last.1 = hi;
+                }
+                continue;
+            }
+            out.push((lo, hi));
+        }
+        IntervalSet { ranges: out }
     }
 
     pub fn intersect(&self, other: &Self) -> Self {
@@ -240,6 +270,21 @@ mod tests {
         assert!(IntervalSet::<u128>::empty().complement().is_full());
         assert_eq!(a.intersect_range(3, 25).ranges(), &[(3, 9), (20, 25)]);
         assert!(a.intersects_range(10, 20) && !a.intersects_range(10, 19));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn union_merges_as_from_ranges(
+            a in proptest::collection::vec((0u32..64, 0u32..8), 0..6),
+            b in proptest::collection::vec((0u32..64, 0u32..8), 0..6),
+        ) {
+            let a: Vec<(u32, u32)> = a.into_iter().map(|(lo, w)| (lo, lo + w)).collect();
+            let b: Vec<(u32, u32)> = b.into_iter().map(|(lo, w)| (lo, lo + w)).collect();
+            let (sa, sb) = (IntervalSet::from_ranges(a.clone()), IntervalSet::from_ranges(b.clone()));
+            let both = IntervalSet::from_ranges(a.into_iter().chain(b));
+            proptest::prop_assert_eq!(sa.union(&sb), both.clone());
+            proptest::prop_assert_eq!(sb.union(&sa), both);
+        }
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn private_subnet_behind_an_open_group() {
     let x = n.exposure("i-db").unwrap();
     assert_eq!(x.entries.len(), 1);
     assert_eq!(x.entries[0].state, State::Latent);
-    assert_eq!(x.entries[0].service, "all traffic");
+    assert_eq!(&*x.entries[0].service, "all traffic");
     // Given a public IP, the NAT route still keeps it private (R4).
     let mut b = public_vpc();
     b.sg(

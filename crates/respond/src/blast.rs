@@ -56,8 +56,8 @@ pub fn add_exposure(radius: &mut BlastRadius, network: &reach::Network) {
                 entry.interface,
                 from.join(",")
             );
-            let ssh = entry.protocol == "all"
-                || (entry.protocol == "tcp"
+            let ssh = &*entry.protocol == "all"
+                || (&*entry.protocol == "tcp"
                     && entry.ports.is_some_and(|(a, b)| a <= 22 && 22 <= b));
             match entry.state {
                 reach::State::Exposed => {

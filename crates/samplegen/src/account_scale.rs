@@ -161,7 +161,7 @@ pub fn write_snapshot(dir: &Path, shape: &Shape, seed: u64) -> anyhow::Result<us
             "PrivateIpAddress": private_ip, "Status": "in-use", "InterfaceType": "interface", "OwnerId": ACCOUNT,
             "Attachment": {"AttachmentId": hex_id("eni-attach", i), "DeviceIndex": 0, "Status": "attached", "DeleteOnTermination": true},
             "Groups": group_ids.iter().map(|g| json!({"GroupId": g})).collect::<Vec<_>>(),
-            "Ipv6Addresses": if i.is_multiple_of(7) { json!([{"Ipv6Address": format!("2600:1f18:{:x}::{:x}", v, i + 1)}]) } else { json!([]) },
+            "Ipv6Addresses": if i.is_multiple_of(7) { json!([{"Ipv6Address": format!("2600:1f18:{:x}::{:x}:{:x}", v, (i + 1) >> 16, (i + 1) & 0xffff)}]) } else { json!([]) },
             "PrivateIpAddresses": [{"PrivateIpAddress": private_ip, "Primary": true}], "SourceDestCheck": true});
         let public_ip = format!("54.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
         if public {
