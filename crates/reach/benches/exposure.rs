@@ -10,6 +10,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+// The trailhound binary's allocator (crates/cli/src/main.rs): the map's cost is mostly allocation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use reach::input::*;
 
 const VPCS: usize = 50;
