@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cloud::{Account, NaclAction, RuleSource, SgRule};
 use jiff::Timestamp;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -443,6 +444,22 @@ fn to_value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
+fn resource(
+    kind: Kind,
+    id: &str,
+    acct: &Option<String>,
+    region: Option<&str>,
+    facts: Value,
+) -> Resource {
+    Resource {
+        kind,
+        id: id.to_string(),
+        account: acct.clone(),
+        region: region.map(str::to_string),
+        facts,
+    }
+}
+
 /// Which parts of the snapshot were read: a check about something the snapshot lacks (a file absent,
 /// a call denied during collection) must not turn "unknown" into "missing".
 #[derive(Debug, Clone, Default)]
@@ -503,15 +520,7 @@ pub fn build(
                 id: &str,
                 acct: &Option<String>,
                 region: Option<&str>,
-                facts: Value| {
-        out.push(Resource {
-            kind,
-            id: id.to_string(),
-            account: acct.clone(),
-            region: region.map(str::to_string),
-            facts,
-        })
-    };
+                facts: Value| { out.push(resource(kind, id, acct, region, facts)) };
 
     // Accounts (IAM is global): one resource per account id, or one unnamed if the snapshot has none.
     let mut accounts: Vec<Option<String>> = account.account_ids.iter().cloned().map(Some).collect();
@@ -619,78 +628,89 @@ pub fn build(
         .iter()
         .map(|r| (r.name.as_str(), policy::role_is_admin(account, r)))
         .collect();
-    let mut exposures: HashMap<&str, InstanceExposure> = HashMap::new();
-    for inst in &account.instances {
-        let exp = if inst.state == "terminated" {
-            InstanceExposure::default()
-        } else {
-            exposure.instance(&inst.id)
-        };
-        let roles = account.roles_of_instance(&inst.id);
-        let meta = inst.metadata_options.as_ref();
-        let facts = InstanceFacts {
-            id: inst.id.clone(),
-            name: inst.tags.get("Name").cloned(),
-            region: inst.region.clone(),
-            account: inst.account.clone(),
-            state: inst.state.clone(),
-            platform: inst.platform.clone(),
-            key_name: inst.key_name.clone(),
-            key_pair_exists: inst.key_name.as_ref().and_then(|k| {
-                key_pairs_known.then(|| {
-                    account
-                        .key_pair(inst.account.as_deref(), &inst.region, k)
-                        .is_some()
-                })
-            }),
-            launch_age_days: days_since(inst.launch_time, now),
-            public_ip: inst.public_ip.map(|ip| ip.to_string()),
-            ipv6_addresses: account
-                .enis_of_instance(&inst.id)
-                .iter()
-                .flat_map(|e| e.ipv6_addresses.iter().map(|a| a.to_string()))
-                .collect(),
-            has_public_address: inst.public_ip.is_some()
-                || account
+    // The instances' facts are independent of each other: built in parallel (in order), with the
+    // ssh exposure kept for the key pairs below.
+    let instances: Vec<(Resource, Exposure)> = account
+        .instances
+        .par_iter()
+        .map(|inst| {
+            let exp = if inst.state == "terminated" {
+                InstanceExposure::default()
+            } else {
+                exposure.instance(&inst.id)
+            };
+            let roles = account.roles_of_instance(&inst.id);
+            let meta = inst.metadata_options.as_ref();
+            let facts = InstanceFacts {
+                id: inst.id.clone(),
+                name: inst.tags.get("Name").cloned(),
+                region: inst.region.clone(),
+                account: inst.account.clone(),
+                state: inst.state.clone(),
+                platform: inst.platform.clone(),
+                key_name: inst.key_name.clone(),
+                key_pair_exists: inst.key_name.as_ref().and_then(|k| {
+                    key_pairs_known.then(|| {
+                        account
+                            .key_pair(inst.account.as_deref(), &inst.region, k)
+                            .is_some()
+                    })
+                }),
+                launch_age_days: days_since(inst.launch_time, now),
+                public_ip: inst.public_ip.map(|ip| ip.to_string()),
+                ipv6_addresses: account
                     .enis_of_instance(&inst.id)
                     .iter()
-                    .any(|e| e.public_ip.is_some() || !e.ipv6_addresses.is_empty()),
-            instance_profile: inst.iam_instance_profile.as_ref().map(|p| p.arn.clone()),
-            role_admin: roles
-                .iter()
-                .any(|r| admin_roles.get(r.name.as_str()) == Some(&true)),
-            role_names: roles.iter().map(|r| r.name.clone()).collect(),
-            http_tokens: meta.and_then(|m| m.http_tokens.clone()),
-            http_endpoint: meta.and_then(|m| m.http_endpoint.clone()),
-            hop_limit: meta.and_then(|m| m.hop_limit),
-            imdsv1: meta.is_some_and(|m| m.allows_imdsv1()),
-            ssm_managed: ssm_known.then(|| account.is_ssm_managed(&inst.id)),
-            termination_protection: inst.disable_api_termination,
-            security_groups: inst.security_group_ids.clone(),
-            subnet_id: inst.subnet_id.clone(),
-            vpc_id: inst.vpc_id.clone(),
-            unencrypted_volumes: inst
-                .block_devices
-                .iter()
-                .filter_map(|b| b.volume_id.as_deref())
-                .filter(|v| {
-                    account
-                        .volume(v)
-                        .is_some_and(|v| v.encrypted == Some(false))
-                })
-                .map(str::to_string)
-                .collect(),
-            exposure: exp.clone(),
-        };
-        exposures.insert(inst.id.as_str(), exp);
-        push(
-            &mut out,
-            Kind::Instance,
-            &inst.id,
-            &inst.account,
-            Some(&inst.region),
-            to_value(&facts),
-        );
+                    .flat_map(|e| e.ipv6_addresses.iter().map(|a| a.to_string()))
+                    .collect(),
+                has_public_address: inst.public_ip.is_some()
+                    || account
+                        .enis_of_instance(&inst.id)
+                        .iter()
+                        .any(|e| e.public_ip.is_some() || !e.ipv6_addresses.is_empty()),
+                instance_profile: inst.iam_instance_profile.as_ref().map(|p| p.arn.clone()),
+                role_admin: roles
+                    .iter()
+                    .any(|r| admin_roles.get(r.name.as_str()) == Some(&true)),
+                role_names: roles.iter().map(|r| r.name.clone()).collect(),
+                http_tokens: meta.and_then(|m| m.http_tokens.clone()),
+                http_endpoint: meta.and_then(|m| m.http_endpoint.clone()),
+                hop_limit: meta.and_then(|m| m.hop_limit),
+                imdsv1: meta.is_some_and(|m| m.allows_imdsv1()),
+                ssm_managed: ssm_known.then(|| account.is_ssm_managed(&inst.id)),
+                termination_protection: inst.disable_api_termination,
+                security_groups: inst.security_group_ids.clone(),
+                subnet_id: inst.subnet_id.clone(),
+                vpc_id: inst.vpc_id.clone(),
+                unencrypted_volumes: inst
+                    .block_devices
+                    .iter()
+                    .filter_map(|b| b.volume_id.as_deref())
+                    .filter(|v| {
+                        account
+                            .volume(v)
+                            .is_some_and(|v| v.encrypted == Some(false))
+                    })
+                    .map(str::to_string)
+                    .collect(),
+                exposure: exp,
+            };
+            let ssh = facts.exposure.ssh;
+            let r = resource(
+                Kind::Instance,
+                &inst.id,
+                &inst.account,
+                Some(&inst.region),
+                to_value(&facts),
+            );
+            (r, ssh)
+        })
+        .collect();
+    let mut ssh_exposure: HashMap<&str, Exposure> = HashMap::with_capacity(instances.len());
+    out.reserve(instances.len());
+    for (inst, (r, ssh)) in account.instances.iter().zip(instances) {
+        ssh_exposure.insert(inst.id.as_str(), ssh);
+        out.push(r);
     }
 
     // Security groups.
@@ -720,33 +740,37 @@ pub fn build(
             }
         }
     }
-    for sg in &account.security_groups {
-        let facts = SecurityGroupFacts {
-            id: sg.id.clone(),
-            name: sg.name.clone(),
-            vpc_id: sg.vpc_id.clone(),
-            region: sg.region.clone(),
-            account: sg.account.clone(),
-            is_default: sg.name == "default",
-            ingress: sg.ingress.iter().map(rule_facts).collect(),
-            egress: sg.egress.iter().map(rule_facts).collect(),
-            attachments: attachments.get(sg.id.as_str()).copied().unwrap_or(0),
-            instances: account
-                .instances_in_security_group(&sg.id)
-                .iter()
-                .map(|i| i.id.clone())
-                .collect(),
-            referenced: referenced.contains(&sg.id),
-        };
-        push(
-            &mut out,
-            Kind::SecurityGroup,
-            &sg.id,
-            &sg.account,
-            Some(&sg.region),
-            to_value(&facts),
-        );
-    }
+    let groups: Vec<Resource> = account
+        .security_groups
+        .par_iter()
+        .map(|sg| {
+            let facts = SecurityGroupFacts {
+                id: sg.id.clone(),
+                name: sg.name.clone(),
+                vpc_id: sg.vpc_id.clone(),
+                region: sg.region.clone(),
+                account: sg.account.clone(),
+                is_default: sg.name == "default",
+                ingress: sg.ingress.iter().map(rule_facts).collect(),
+                egress: sg.egress.iter().map(rule_facts).collect(),
+                attachments: attachments.get(sg.id.as_str()).copied().unwrap_or(0),
+                instances: account
+                    .instances_in_security_group(&sg.id)
+                    .iter()
+                    .map(|i| i.id.clone())
+                    .collect(),
+                referenced: referenced.contains(&sg.id),
+            };
+            resource(
+                Kind::SecurityGroup,
+                &sg.id,
+                &sg.account,
+                Some(&sg.region),
+                to_value(&facts),
+            )
+        })
+        .collect();
+    out.extend(groups);
 
     // NACLs.
     for acl in &account.network_acls {
@@ -877,9 +901,9 @@ pub fn build(
         let exposed_instances = instances
             .iter()
             .filter(|id| {
-                exposures
+                ssh_exposure
                     .get(id.as_str())
-                    .is_some_and(|e| e.ssh == Exposure::Exposed)
+                    .is_some_and(|e| *e == Exposure::Exposed)
             })
             .cloned()
             .collect();
