@@ -507,6 +507,124 @@ impl Coverage {
     }
 }
 
+/// An instance's facts as a JSON object, the wanted fields only, moving the strings rather than
+/// copying them (the same object `serde_json::to_value` gives, less the fields not wanted).
+fn instance_value(f: InstanceFacts, wanted: &Wanted) -> Value {
+    fn opt<T: Into<Value>>(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+    fn strings(v: Vec<String>) -> Value {
+        Value::Array(v.into_iter().map(Value::String).collect())
+    }
+    let mut map = serde_json::Map::new();
+    let mut put = |name: &str, value: Value| {
+        if wanted.field(Kind::Instance, name) {
+            map.insert(name.to_string(), value);
+        }
+    };
+    let InstanceFacts {
+        id,
+        name,
+        region,
+        account,
+        state,
+        platform,
+        key_name,
+        key_pair_exists,
+        launch_age_days,
+        public_ip,
+        ipv6_addresses,
+        has_public_address,
+        instance_profile,
+        role_names,
+        role_admin,
+        http_tokens,
+        http_endpoint,
+        hop_limit,
+        imdsv1,
+        ssm_managed,
+        termination_protection,
+        security_groups,
+        subnet_id,
+        vpc_id,
+        unencrypted_volumes,
+        exposure,
+    } = f;
+    put("id", Value::String(id));
+    put("name", opt(name));
+    put("region", Value::String(region));
+    put("account", opt(account));
+    put("state", Value::String(state));
+    put("platform", opt(platform));
+    put("key_name", opt(key_name));
+    put("key_pair_exists", opt(key_pair_exists));
+    put("launch_age_days", opt(launch_age_days));
+    put("public_ip", opt(public_ip));
+    put("ipv6_addresses", strings(ipv6_addresses));
+    put("has_public_address", Value::Bool(has_public_address));
+    put("instance_profile", opt(instance_profile));
+    put("role_names", strings(role_names));
+    put("role_admin", Value::Bool(role_admin));
+    put("http_tokens", opt(http_tokens));
+    put("http_endpoint", opt(http_endpoint));
+    put("hop_limit", opt(hop_limit));
+    put("imdsv1", Value::Bool(imdsv1));
+    put("ssm_managed", opt(ssm_managed));
+    put("termination_protection", opt(termination_protection));
+    put("security_groups", strings(security_groups));
+    put("subnet_id", opt(subnet_id));
+    put("vpc_id", opt(vpc_id));
+    put("unencrypted_volumes", strings(unencrypted_volumes));
+    if wanted.field(Kind::Instance, "exposure") {
+        map.insert("exposure".to_string(), to_value(&exposure));
+    }
+    Value::Object(map)
+}
+
+/// Which facts to build: every fact of every kind, or only those some checks read.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// None = everything.
+    only: Option<HashMap<Kind, HashSet<String>>>,
+}
+
+impl Wanted {
+    pub fn all() -> Wanted {
+        Wanted { only: None }
+    }
+
+    /// The facts `checks` read (predicates, evidence, messages); kinds no check looks at get no
+    /// resources at all.
+    pub fn for_checks<'c>(checks: impl IntoIterator<Item = &'c crate::Check>) -> Wanted {
+        let mut only: HashMap<Kind, HashSet<String>> = HashMap::new();
+        for c in checks {
+            only.entry(c.kind).or_default().extend(c.fact_names());
+        }
+        Wanted { only: Some(only) }
+    }
+
+    fn kind(&self, kind: Kind) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains_key(&kind))
+    }
+
+    fn field(&self, kind: Kind, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.get(&kind).is_some_and(|f| f.contains(name)))
+    }
+
+    /// `facts` as a JSON object holding only the wanted fields.
+    fn value<T: Serialize>(&self, kind: Kind, facts: &T) -> Value {
+        let mut v = to_value(facts);
+        if self.only.is_some()
+            && let Value::Object(map) = &mut v
+        {
+            map.retain(|k, _| self.field(kind, k));
+        }
+        v
+    }
+}
+
 /// Builds every resource's facts.
 pub fn build(
     account: &Account,
@@ -514,13 +632,28 @@ pub fn build(
     exposure: &dyn ExposureOracle,
     now: Timestamp,
 ) -> Vec<Resource> {
+    build_for(account, coverage, exposure, now, &Wanted::all())
+}
+
+/// Builds the resources' facts that `wanted` asks for (the others are absent from the objects).
+pub fn build_for(
+    account: &Account,
+    coverage: &Coverage,
+    exposure: &dyn ExposureOracle,
+    now: Timestamp,
+    wanted: &Wanted,
+) -> Vec<Resource> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Resource>,
                 kind: Kind,
                 id: &str,
                 acct: &Option<String>,
                 region: Option<&str>,
-                facts: Value| { out.push(resource(kind, id, acct, region, facts)) };
+                facts: Value| {
+        if wanted.kind(kind) {
+            out.push(resource(kind, id, acct, region, facts))
+        }
+    };
 
     // Accounts (IAM is global): one resource per account id, or one unnamed if the snapshot has none.
     let mut accounts: Vec<Option<String>> = account.account_ids.iter().cloned().map(Some).collect();
@@ -573,7 +706,7 @@ pub fn build(
             acct.as_deref().unwrap_or("account"),
             acct,
             None,
-            to_value(&facts),
+            wanted.value(Kind::Account, &facts),
         );
     }
 
@@ -616,7 +749,7 @@ pub fn build(
             &format!("{}/{region}", acct.as_deref().unwrap_or("-")),
             acct,
             Some(region),
-            to_value(&facts),
+            wanted.value(Kind::Region, &facts),
         );
     }
 
@@ -701,7 +834,7 @@ pub fn build(
                 &inst.id,
                 &inst.account,
                 Some(&inst.region),
-                to_value(&facts),
+                instance_value(facts, wanted),
             );
             (r, ssh)
         })
@@ -766,7 +899,7 @@ pub fn build(
                 &sg.id,
                 &sg.account,
                 Some(&sg.region),
-                to_value(&facts),
+                wanted.value(Kind::SecurityGroup, &facts),
             )
         })
         .collect();
@@ -793,7 +926,7 @@ pub fn build(
             &acl.id,
             &acl.account,
             Some(&acl.region),
-            to_value(&facts),
+            wanted.value(Kind::NetworkAcl, &facts),
         );
     }
 
@@ -831,7 +964,7 @@ pub fn build(
             &vpc.id,
             &vpc.account,
             Some(&vpc.region),
-            to_value(&facts),
+            wanted.value(Kind::Vpc, &facts),
         );
     }
 
@@ -862,7 +995,7 @@ pub fn build(
             &lt.id,
             &lt.account,
             Some(&lt.region),
-            to_value(&facts),
+            wanted.value(Kind::LaunchTemplate, &facts),
         );
     }
 
@@ -886,7 +1019,7 @@ pub fn build(
             &v.id,
             &v.account,
             Some(&v.region),
-            to_value(&facts),
+            wanted.value(Kind::Volume, &facts),
         );
     }
 
@@ -936,7 +1069,7 @@ pub fn build(
             k.id.as_deref().unwrap_or(&k.name),
             &k.account,
             Some(&k.region),
-            to_value(&facts),
+            wanted.value(Kind::KeyPair, &facts),
         );
     }
 
@@ -977,7 +1110,7 @@ pub fn build(
             &u.arn,
             &u.account,
             None,
-            to_value(&facts),
+            wanted.value(Kind::User, &facts),
         );
         for k in &u.access_keys {
             let last_used = k.last_used.as_ref().and_then(|l| l.date);
@@ -996,7 +1129,7 @@ pub fn build(
                 &k.id,
                 &u.account,
                 None,
-                to_value(&facts),
+                wanted.value(Kind::AccessKey, &facts),
             );
         }
         for k in &u.ssh_public_keys {
@@ -1015,7 +1148,7 @@ pub fn build(
                 &k.id,
                 &u.account,
                 None,
-                to_value(&facts),
+                wanted.value(Kind::IamSshKey, &facts),
             );
         }
     }
@@ -1041,7 +1174,7 @@ pub fn build(
             t.arn.as_deref().unwrap_or(&t.name),
             &t.account,
             Some(t.home_region.as_deref().unwrap_or(&t.region)),
-            to_value(&facts),
+            wanted.value(Kind::Trail, &facts),
         );
     }
     out
@@ -1075,4 +1208,40 @@ fn trail_records_management(t: &cloud::Trail) -> Option<bool> {
             && s.read_write_type.as_deref().is_none_or(|r| r == "All")
             && s.exclude_management_event_sources.is_empty()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_value_is_to_value() {
+        let facts = InstanceFacts {
+            id: "i-1".into(),
+            name: Some("web".into()),
+            region: "us-east-1".into(),
+            state: "running".into(),
+            key_pair_exists: Some(false),
+            launch_age_days: Some(-3),
+            ipv6_addresses: vec!["2001:db8::1".into()],
+            role_names: vec!["r".into()],
+            role_admin: true,
+            hop_limit: Some(2),
+            security_groups: vec!["sg-1".into(), "sg-2".into()],
+            exposure: InstanceExposure {
+                ssh: Exposure::Exposed,
+                ports: vec!["tcp/22".into()],
+                ..InstanceExposure::default()
+            },
+            ..InstanceFacts::default()
+        };
+        assert_eq!(
+            instance_value(facts.clone(), &Wanted::all()),
+            to_value(&facts)
+        );
+        assert_eq!(
+            instance_value(InstanceFacts::default(), &Wanted::all()),
+            to_value(&InstanceFacts::default())
+        );
+    }
 }

@@ -113,7 +113,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let network = reach::Network::from_account(&loaded.account);
     let oracle = audit::exposure::ReachOracle::new(&network);
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
-    let resources = audit::facts::build(&loaded.account, &coverage, &oracle, now);
+    // Only the facts the selected checks read are built.
+    let wanted = audit::facts::Wanted::for_checks(&checks);
+    let resources = audit::facts::build_for(&loaded.account, &coverage, &oracle, now, &wanted);
     let mut findings = audit::run(&checks, &resources, &config);
     if let Some(min) = args.min_severity {
         findings.retain(|f| f.severity >= min);
