@@ -234,6 +234,22 @@ impl Check {
     }
 
     /// The message with `{field}` placeholders filled from the facts.
+    /// The top-level fact names the check reads: its predicates, evidence and message.
+    pub fn fact_names(&self) -> Vec<String> {
+        let mut paths = self.predicate.fields();
+        if let Some(l) = &self.latent_when {
+            paths.extend(l.fields());
+        }
+        let mut out: Vec<String> = paths
+            .into_iter()
+            .filter_map(|p| p.into_iter().next())
+            .collect();
+        for f in self.evidence.iter().chain(&placeholders(&self.message)) {
+            out.extend(f.split('.').next().map(str::to_string));
+        }
+        out
+    }
+
     pub fn render_message(&self, facts: &Value) -> String {
         fill(&self.message, facts)
     }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cloud::{Account, NaclAction, RuleSource, SgRule};
 use jiff::Timestamp;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -443,6 +444,22 @@ fn to_value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
+fn resource(
+    kind: Kind,
+    id: &str,
+    acct: &Option<String>,
+    region: Option<&str>,
+    facts: Value,
+) -> Resource {
+    Resource {
+        kind,
+        id: id.to_string(),
+        account: acct.clone(),
+        region: region.map(str::to_string),
+        facts,
+    }
+}
+
 /// Which parts of the snapshot were read: a check about something the snapshot lacks (a file absent,
 /// a call denied during collection) must not turn "unknown" into "missing".
 #[derive(Debug, Clone, Default)]
@@ -490,12 +507,141 @@ impl Coverage {
     }
 }
 
+/// An instance's facts as a JSON object, the wanted fields only, moving the strings rather than
+/// copying them (the same object `serde_json::to_value` gives, less the fields not wanted).
+fn instance_value(f: InstanceFacts, wanted: &Wanted) -> Value {
+    fn opt<T: Into<Value>>(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+    fn strings(v: Vec<String>) -> Value {
+        Value::Array(v.into_iter().map(Value::String).collect())
+    }
+    let mut map = serde_json::Map::new();
+    let mut put = |name: &str, value: Value| {
+        if wanted.field(Kind::Instance, name) {
+            map.insert(name.to_string(), value);
+        }
+    };
+    let InstanceFacts {
+        id,
+        name,
+        region,
+        account,
+        state,
+        platform,
+        key_name,
+        key_pair_exists,
+        launch_age_days,
+        public_ip,
+        ipv6_addresses,
+        has_public_address,
+        instance_profile,
+        role_names,
+        role_admin,
+        http_tokens,
+        http_endpoint,
+        hop_limit,
+        imdsv1,
+        ssm_managed,
+        termination_protection,
+        security_groups,
+        subnet_id,
+        vpc_id,
+        unencrypted_volumes,
+        exposure,
+    } = f;
+    put("id", Value::String(id));
+    put("name", opt(name));
+    put("region", Value::String(region));
+    put("account", opt(account));
+    put("state", Value::String(state));
+    put("platform", opt(platform));
+    put("key_name", opt(key_name));
+    put("key_pair_exists", opt(key_pair_exists));
+    put("launch_age_days", opt(launch_age_days));
+    put("public_ip", opt(public_ip));
+    put("ipv6_addresses", strings(ipv6_addresses));
+    put("has_public_address", Value::Bool(has_public_address));
+    put("instance_profile", opt(instance_profile));
+    put("role_names", strings(role_names));
+    put("role_admin", Value::Bool(role_admin));
+    put("http_tokens", opt(http_tokens));
+    put("http_endpoint", opt(http_endpoint));
+    put("hop_limit", opt(hop_limit));
+    put("imdsv1", Value::Bool(imdsv1));
+    put("ssm_managed", opt(ssm_managed));
+    put("termination_protection", opt(termination_protection));
+    put("security_groups", strings(security_groups));
+    put("subnet_id", opt(subnet_id));
+    put("vpc_id", opt(vpc_id));
+    put("unencrypted_volumes", strings(unencrypted_volumes));
+    if wanted.field(Kind::Instance, "exposure") {
+        map.insert("exposure".to_string(), to_value(&exposure));
+    }
+    Value::Object(map)
+}
+
+/// Which facts to build: every fact of every kind, or only those some checks read.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// None = everything.
+    only: Option<HashMap<Kind, HashSet<String>>>,
+}
+
+impl Wanted {
+    pub fn all() -> Wanted {
+        Wanted { only: None }
+    }
+
+    /// The facts `checks` read (predicates, evidence, messages); kinds no check looks at get no
+    /// resources at all.
+    pub fn for_checks<'c>(checks: impl IntoIterator<Item = &'c crate::Check>) -> Wanted {
+        let mut only: HashMap<Kind, HashSet<String>> = HashMap::new();
+        for c in checks {
+            only.entry(c.kind).or_default().extend(c.fact_names());
+        }
+        Wanted { only: Some(only) }
+    }
+
+    fn kind(&self, kind: Kind) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains_key(&kind))
+    }
+
+    fn field(&self, kind: Kind, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.get(&kind).is_some_and(|f| f.contains(name)))
+    }
+
+    /// `facts` as a JSON object holding only the wanted fields.
+    fn value<T: Serialize>(&self, kind: Kind, facts: &T) -> Value {
+        let mut v = to_value(facts);
+        if self.only.is_some()
+            && let Value::Object(map) = &mut v
+        {
+            map.retain(|k, _| self.field(kind, k));
+        }
+        v
+    }
+}
+
 /// Builds every resource's facts.
 pub fn build(
     account: &Account,
     coverage: &Coverage,
     exposure: &dyn ExposureOracle,
     now: Timestamp,
+) -> Vec<Resource> {
+    build_for(account, coverage, exposure, now, &Wanted::all())
+}
+
+/// Builds the resources' facts that `wanted` asks for (the others are absent from the objects).
+pub fn build_for(
+    account: &Account,
+    coverage: &Coverage,
+    exposure: &dyn ExposureOracle,
+    now: Timestamp,
+    wanted: &Wanted,
 ) -> Vec<Resource> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Resource>,
@@ -504,13 +650,9 @@ pub fn build(
                 acct: &Option<String>,
                 region: Option<&str>,
                 facts: Value| {
-        out.push(Resource {
-            kind,
-            id: id.to_string(),
-            account: acct.clone(),
-            region: region.map(str::to_string),
-            facts,
-        })
+        if wanted.kind(kind) {
+            out.push(resource(kind, id, acct, region, facts))
+        }
     };
 
     // Accounts (IAM is global): one resource per account id, or one unnamed if the snapshot has none.
@@ -564,7 +706,7 @@ pub fn build(
             acct.as_deref().unwrap_or("account"),
             acct,
             None,
-            to_value(&facts),
+            wanted.value(Kind::Account, &facts),
         );
     }
 
@@ -607,7 +749,7 @@ pub fn build(
             &format!("{}/{region}", acct.as_deref().unwrap_or("-")),
             acct,
             Some(region),
-            to_value(&facts),
+            wanted.value(Kind::Region, &facts),
         );
     }
 
@@ -619,78 +761,89 @@ pub fn build(
         .iter()
         .map(|r| (r.name.as_str(), policy::role_is_admin(account, r)))
         .collect();
-    let mut exposures: HashMap<&str, InstanceExposure> = HashMap::new();
-    for inst in &account.instances {
-        let exp = if inst.state == "terminated" {
-            InstanceExposure::default()
-        } else {
-            exposure.instance(&inst.id)
-        };
-        let roles = account.roles_of_instance(&inst.id);
-        let meta = inst.metadata_options.as_ref();
-        let facts = InstanceFacts {
-            id: inst.id.clone(),
-            name: inst.tags.get("Name").cloned(),
-            region: inst.region.clone(),
-            account: inst.account.clone(),
-            state: inst.state.clone(),
-            platform: inst.platform.clone(),
-            key_name: inst.key_name.clone(),
-            key_pair_exists: inst.key_name.as_ref().and_then(|k| {
-                key_pairs_known.then(|| {
-                    account
-                        .key_pair(inst.account.as_deref(), &inst.region, k)
-                        .is_some()
-                })
-            }),
-            launch_age_days: days_since(inst.launch_time, now),
-            public_ip: inst.public_ip.map(|ip| ip.to_string()),
-            ipv6_addresses: account
-                .enis_of_instance(&inst.id)
-                .iter()
-                .flat_map(|e| e.ipv6_addresses.iter().map(|a| a.to_string()))
-                .collect(),
-            has_public_address: inst.public_ip.is_some()
-                || account
+    // The instances' facts are independent of each other: built in parallel (in order), with the
+    // ssh exposure kept for the key pairs below.
+    let instances: Vec<(Resource, Exposure)> = account
+        .instances
+        .par_iter()
+        .map(|inst| {
+            let exp = if inst.state == "terminated" {
+                InstanceExposure::default()
+            } else {
+                exposure.instance(&inst.id)
+            };
+            let roles = account.roles_of_instance(&inst.id);
+            let meta = inst.metadata_options.as_ref();
+            let facts = InstanceFacts {
+                id: inst.id.clone(),
+                name: inst.tags.get("Name").cloned(),
+                region: inst.region.clone(),
+                account: inst.account.clone(),
+                state: inst.state.clone(),
+                platform: inst.platform.clone(),
+                key_name: inst.key_name.clone(),
+                key_pair_exists: inst.key_name.as_ref().and_then(|k| {
+                    key_pairs_known.then(|| {
+                        account
+                            .key_pair(inst.account.as_deref(), &inst.region, k)
+                            .is_some()
+                    })
+                }),
+                launch_age_days: days_since(inst.launch_time, now),
+                public_ip: inst.public_ip.map(|ip| ip.to_string()),
+                ipv6_addresses: account
                     .enis_of_instance(&inst.id)
                     .iter()
-                    .any(|e| e.public_ip.is_some() || !e.ipv6_addresses.is_empty()),
-            instance_profile: inst.iam_instance_profile.as_ref().map(|p| p.arn.clone()),
-            role_admin: roles
-                .iter()
-                .any(|r| admin_roles.get(r.name.as_str()) == Some(&true)),
-            role_names: roles.iter().map(|r| r.name.clone()).collect(),
-            http_tokens: meta.and_then(|m| m.http_tokens.clone()),
-            http_endpoint: meta.and_then(|m| m.http_endpoint.clone()),
-            hop_limit: meta.and_then(|m| m.hop_limit),
-            imdsv1: meta.is_some_and(|m| m.allows_imdsv1()),
-            ssm_managed: ssm_known.then(|| account.is_ssm_managed(&inst.id)),
-            termination_protection: inst.disable_api_termination,
-            security_groups: inst.security_group_ids.clone(),
-            subnet_id: inst.subnet_id.clone(),
-            vpc_id: inst.vpc_id.clone(),
-            unencrypted_volumes: inst
-                .block_devices
-                .iter()
-                .filter_map(|b| b.volume_id.as_deref())
-                .filter(|v| {
-                    account
-                        .volume(v)
-                        .is_some_and(|v| v.encrypted == Some(false))
-                })
-                .map(str::to_string)
-                .collect(),
-            exposure: exp.clone(),
-        };
-        exposures.insert(inst.id.as_str(), exp);
-        push(
-            &mut out,
-            Kind::Instance,
-            &inst.id,
-            &inst.account,
-            Some(&inst.region),
-            to_value(&facts),
-        );
+                    .flat_map(|e| e.ipv6_addresses.iter().map(|a| a.to_string()))
+                    .collect(),
+                has_public_address: inst.public_ip.is_some()
+                    || account
+                        .enis_of_instance(&inst.id)
+                        .iter()
+                        .any(|e| e.public_ip.is_some() || !e.ipv6_addresses.is_empty()),
+                instance_profile: inst.iam_instance_profile.as_ref().map(|p| p.arn.clone()),
+                role_admin: roles
+                    .iter()
+                    .any(|r| admin_roles.get(r.name.as_str()) == Some(&true)),
+                role_names: roles.iter().map(|r| r.name.clone()).collect(),
+                http_tokens: meta.and_then(|m| m.http_tokens.clone()),
+                http_endpoint: meta.and_then(|m| m.http_endpoint.clone()),
+                hop_limit: meta.and_then(|m| m.hop_limit),
+                imdsv1: meta.is_some_and(|m| m.allows_imdsv1()),
+                ssm_managed: ssm_known.then(|| account.is_ssm_managed(&inst.id)),
+                termination_protection: inst.disable_api_termination,
+                security_groups: inst.security_group_ids.clone(),
+                subnet_id: inst.subnet_id.clone(),
+                vpc_id: inst.vpc_id.clone(),
+                unencrypted_volumes: inst
+                    .block_devices
+                    .iter()
+                    .filter_map(|b| b.volume_id.as_deref())
+                    .filter(|v| {
+                        account
+                            .volume(v)
+                            .is_some_and(|v| v.encrypted == Some(false))
+                    })
+                    .map(str::to_string)
+                    .collect(),
+                exposure: exp,
+            };
+            let ssh = facts.exposure.ssh;
+            let r = resource(
+                Kind::Instance,
+                &inst.id,
+                &inst.account,
+                Some(&inst.region),
+                instance_value(facts, wanted),
+            );
+            (r, ssh)
+        })
+        .collect();
+    let mut ssh_exposure: HashMap<&str, Exposure> = HashMap::with_capacity(instances.len());
+    out.reserve(instances.len());
+    for (inst, (r, ssh)) in account.instances.iter().zip(instances) {
+        ssh_exposure.insert(inst.id.as_str(), ssh);
+        out.push(r);
     }
 
     // Security groups.
@@ -720,33 +873,37 @@ pub fn build(
             }
         }
     }
-    for sg in &account.security_groups {
-        let facts = SecurityGroupFacts {
-            id: sg.id.clone(),
-            name: sg.name.clone(),
-            vpc_id: sg.vpc_id.clone(),
-            region: sg.region.clone(),
-            account: sg.account.clone(),
-            is_default: sg.name == "default",
-            ingress: sg.ingress.iter().map(rule_facts).collect(),
-            egress: sg.egress.iter().map(rule_facts).collect(),
-            attachments: attachments.get(sg.id.as_str()).copied().unwrap_or(0),
-            instances: account
-                .instances_in_security_group(&sg.id)
-                .iter()
-                .map(|i| i.id.clone())
-                .collect(),
-            referenced: referenced.contains(&sg.id),
-        };
-        push(
-            &mut out,
-            Kind::SecurityGroup,
-            &sg.id,
-            &sg.account,
-            Some(&sg.region),
-            to_value(&facts),
-        );
-    }
+    let groups: Vec<Resource> = account
+        .security_groups
+        .par_iter()
+        .map(|sg| {
+            let facts = SecurityGroupFacts {
+                id: sg.id.clone(),
+                name: sg.name.clone(),
+                vpc_id: sg.vpc_id.clone(),
+                region: sg.region.clone(),
+                account: sg.account.clone(),
+                is_default: sg.name == "default",
+                ingress: sg.ingress.iter().map(rule_facts).collect(),
+                egress: sg.egress.iter().map(rule_facts).collect(),
+                attachments: attachments.get(sg.id.as_str()).copied().unwrap_or(0),
+                instances: account
+                    .instances_in_security_group(&sg.id)
+                    .iter()
+                    .map(|i| i.id.clone())
+                    .collect(),
+                referenced: referenced.contains(&sg.id),
+            };
+            resource(
+                Kind::SecurityGroup,
+                &sg.id,
+                &sg.account,
+                Some(&sg.region),
+                wanted.value(Kind::SecurityGroup, &facts),
+            )
+        })
+        .collect();
+    out.extend(groups);
 
     // NACLs.
     for acl in &account.network_acls {
@@ -769,7 +926,7 @@ pub fn build(
             &acl.id,
             &acl.account,
             Some(&acl.region),
-            to_value(&facts),
+            wanted.value(Kind::NetworkAcl, &facts),
         );
     }
 
@@ -807,7 +964,7 @@ pub fn build(
             &vpc.id,
             &vpc.account,
             Some(&vpc.region),
-            to_value(&facts),
+            wanted.value(Kind::Vpc, &facts),
         );
     }
 
@@ -838,7 +995,7 @@ pub fn build(
             &lt.id,
             &lt.account,
             Some(&lt.region),
-            to_value(&facts),
+            wanted.value(Kind::LaunchTemplate, &facts),
         );
     }
 
@@ -862,7 +1019,7 @@ pub fn build(
             &v.id,
             &v.account,
             Some(&v.region),
-            to_value(&facts),
+            wanted.value(Kind::Volume, &facts),
         );
     }
 
@@ -877,9 +1034,9 @@ pub fn build(
         let exposed_instances = instances
             .iter()
             .filter(|id| {
-                exposures
+                ssh_exposure
                     .get(id.as_str())
-                    .is_some_and(|e| e.ssh == Exposure::Exposed)
+                    .is_some_and(|e| *e == Exposure::Exposed)
             })
             .cloned()
             .collect();
@@ -912,7 +1069,7 @@ pub fn build(
             k.id.as_deref().unwrap_or(&k.name),
             &k.account,
             Some(&k.region),
-            to_value(&facts),
+            wanted.value(Kind::KeyPair, &facts),
         );
     }
 
@@ -953,7 +1110,7 @@ pub fn build(
             &u.arn,
             &u.account,
             None,
-            to_value(&facts),
+            wanted.value(Kind::User, &facts),
         );
         for k in &u.access_keys {
             let last_used = k.last_used.as_ref().and_then(|l| l.date);
@@ -972,7 +1129,7 @@ pub fn build(
                 &k.id,
                 &u.account,
                 None,
-                to_value(&facts),
+                wanted.value(Kind::AccessKey, &facts),
             );
         }
         for k in &u.ssh_public_keys {
@@ -991,7 +1148,7 @@ pub fn build(
                 &k.id,
                 &u.account,
                 None,
-                to_value(&facts),
+                wanted.value(Kind::IamSshKey, &facts),
             );
         }
     }
@@ -1017,7 +1174,7 @@ pub fn build(
             t.arn.as_deref().unwrap_or(&t.name),
             &t.account,
             Some(t.home_region.as_deref().unwrap_or(&t.region)),
-            to_value(&facts),
+            wanted.value(Kind::Trail, &facts),
         );
     }
     out
@@ -1051,4 +1208,40 @@ fn trail_records_management(t: &cloud::Trail) -> Option<bool> {
             && s.read_write_type.as_deref().is_none_or(|r| r == "All")
             && s.exclude_management_event_sources.is_empty()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_value_is_to_value() {
+        let facts = InstanceFacts {
+            id: "i-1".into(),
+            name: Some("web".into()),
+            region: "us-east-1".into(),
+            state: "running".into(),
+            key_pair_exists: Some(false),
+            launch_age_days: Some(-3),
+            ipv6_addresses: vec!["2001:db8::1".into()],
+            role_names: vec!["r".into()],
+            role_admin: true,
+            hop_limit: Some(2),
+            security_groups: vec!["sg-1".into(), "sg-2".into()],
+            exposure: InstanceExposure {
+                ssh: Exposure::Exposed,
+                ports: vec!["tcp/22".into()],
+                ..InstanceExposure::default()
+            },
+            ..InstanceFacts::default()
+        };
+        assert_eq!(
+            instance_value(facts.clone(), &Wanted::all()),
+            to_value(&facts)
+        );
+        assert_eq!(
+            instance_value(InstanceFacts::default(), &Wanted::all()),
+            to_value(&InstanceFacts::default())
+        );
+    }
 }

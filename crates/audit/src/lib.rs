@@ -239,7 +239,8 @@ pub fn audit(
     config: &Config,
     now: Timestamp,
 ) -> Vec<AuditFinding> {
-    let resources = facts::build(account, coverage, exposure, now);
+    let wanted = facts::Wanted::for_checks(checks);
+    let resources = facts::build_for(account, coverage, exposure, now, &wanted);
     run(checks, &resources, config)
 }
 
