@@ -277,11 +277,8 @@ fn fill(template: &str, facts: &Value) -> String {
             break;
         };
         out.push_str(&rest[..start]);
-        let path: Vec<String> = rest[start + 1..start + len]
-            .split('.')
-            .map(str::to_string)
-            .collect();
-        out.push_str(&display(crate::expr::lookup(facts, &path)));
+        let path = &rest[start + 1..start + len];
+        out.push_str(&display(crate::expr::lookup_dotted(facts, path)));
         rest = &rest[start + len + 1..];
     }
     out.push_str(rest);

@@ -567,6 +567,15 @@ fn collect_fields(e: &Expr, prefix: &[String], out: &mut Vec<Vec<String>>) {
 }
 
 /// Follows a dotted path through objects. A path segment on a list is not descended (use `any`).
+/// [`lookup`] with the path written with dots (`exposure.ssh`), without splitting it into strings.
+pub fn lookup_dotted<'v>(object: &'v Value, dotted: &str) -> Option<&'v Value> {
+    let mut cur = object;
+    for segment in dotted.split('.') {
+        cur = cur.as_object()?.get(segment)?;
+    }
+    Some(cur)
+}
+
 pub fn lookup<'v>(object: &'v Value, path: &[String]) -> Option<&'v Value> {
     let mut cur = object;
     for segment in path {

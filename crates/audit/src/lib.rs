@@ -144,71 +144,196 @@ pub fn finding_id(check_id: &str, resource_id: &str) -> String {
     report::stable_id("TA", [check_id, resource_id])
 }
 
-/// Runs `checks` over the resources. Findings come sorted by severity (worst first), check, resource.
-pub fn run(checks: &[Check], resources: &[Resource], config: &Config) -> Vec<AuditFinding> {
+/// One check that matched one resource, before it is rendered into an [`AuditFinding`]. Small on
+/// purpose: a large account has hundreds of thousands of matches, which sort cheaply this way and
+/// are rendered a chunk at a time while they are written, never all at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Match {
+    check: u32,
+    resource: u32,
+    pub severity: Severity,
+    /// `Some(true)` when the check's `latent_when` holds (severity already lowered).
+    latent: Option<bool>,
+}
+
+/// The matches of one audit, sorted by severity (worst first), check, resource.
+pub struct Matches<'a> {
+    checks: Vec<&'a Check>,
+    resources: &'a [Resource],
+    pub items: Vec<Match>,
+}
+
+/// How many matches a rendering chunk holds: large enough to keep both cores busy, small enough
+/// that the rendered findings of one chunk stay a few MB.
+const CHUNK: usize = 8192;
+
+impl<'a> Matches<'a> {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Keeps the matches at or above `min`.
+    pub fn retain_min_severity(&mut self, min: Severity) {
+        self.items.retain(|m| m.severity >= min);
+    }
+
+    /// One match rendered into a finding.
+    pub fn finding(&self, m: &Match) -> AuditFinding {
+        let c = self.checks[m.check as usize];
+        let r = &self.resources[m.resource as usize];
+        let evidence = c
+            .evidence
+            .iter()
+            .map(|f| {
+                let v = expr::lookup_dotted(&r.facts, f)
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                (f.clone(), v)
+            })
+            .collect();
+        AuditFinding {
+            id: finding_id(&c.id, &r.id),
+            check_id: c.id.clone(),
+            title: c.title.clone(),
+            severity: m.severity,
+            status: m
+                .latent
+                .map(|l| if l { "latent" } else { "exposed" }.to_string()),
+            resource_kind: r.kind,
+            resource_id: r.id.clone(),
+            account: r.account.clone(),
+            region: r.region.clone(),
+            message: c.render_message(&r.facts),
+            evidence,
+            remediation: c.remediation.clone(),
+            kb: c.kb.clone(),
+            prowler: c.prowler.clone(),
+        }
+    }
+
+    /// Every match rendered, in order.
+    pub fn findings(&self) -> Vec<AuditFinding> {
+        self.items.par_iter().map(|m| self.finding(m)).collect()
+    }
+
+    /// Renders the matches chunk by chunk, in order, and hands each chunk's findings to `write`,
+    /// which serialises them into a buffer; the buffers are written to `out` in order. Rendering
+    /// and serialising run on every core; only the chunk in hand is in memory.
+    pub fn write_chunked<W, F>(&self, out: &mut W, write: F) -> std::io::Result<()>
+    where
+        W: std::io::Write + ?Sized,
+        F: Fn(&mut Vec<u8>, &[AuditFinding]) -> std::io::Result<()> + Sync,
+    {
+        self.write_in_chunks(out, CHUNK, write)
+    }
+
+    fn write_in_chunks<W, F>(&self, out: &mut W, chunk_len: usize, write: F) -> std::io::Result<()>
+    where
+        W: std::io::Write + ?Sized,
+        F: Fn(&mut Vec<u8>, &[AuditFinding]) -> std::io::Result<()> + Sync,
+    {
+        let per_task = (chunk_len / rayon::current_num_threads().max(1) / 4).max(1);
+        for chunk in self.items.chunks(chunk_len.max(1)) {
+            let buffers: Vec<std::io::Result<Vec<u8>>> = chunk
+                .par_chunks(per_task)
+                .map(|part| {
+                    let findings: Vec<AuditFinding> =
+                        part.iter().map(|m| self.finding(m)).collect();
+                    let mut buf = Vec::with_capacity(findings.len() * 1024);
+                    write(&mut buf, &findings)?;
+                    Ok(buf)
+                })
+                .collect();
+            for buf in buffers {
+                out.write_all(&buf?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Evaluates `checks` over the resources; the matches come sorted by severity (worst first),
+/// check, resource.
+pub fn evaluate<'a>(
+    checks: &'a [Check],
+    resources: &'a [Resource],
+    config: &Config,
+) -> Matches<'a> {
     let thresholds = config.threshold_values();
     let active: Vec<&Check> = checks
         .iter()
         .filter(|c| !config.checks.disable.contains(&c.id))
         .collect();
-    let mut findings: Vec<AuditFinding> = resources
+    let severities: Vec<Severity> = active
+        .iter()
+        .map(|c| {
+            config
+                .severity
+                .get(&c.id)
+                .and_then(|s| Severity::parse(s))
+                .unwrap_or(c.severity)
+        })
+        .collect();
+    let mut items: Vec<Match> = resources
         .par_iter()
-        .flat_map_iter(|r| {
+        .enumerate()
+        .flat_map_iter(|(ri, r)| {
             let thresholds = &thresholds;
+            let severities = &severities;
             active
                 .iter()
-                .filter(move |c| c.kind == r.kind && c.predicate.matches(&r.facts, thresholds))
-                .map(move |c| {
+                .enumerate()
+                .filter(move |(_, c)| c.kind == r.kind && c.predicate.matches(&r.facts, thresholds))
+                .map(move |(ci, c)| {
                     let latent = c
                         .latent_when
                         .as_ref()
                         .map(|l| l.matches(&r.facts, thresholds));
-                    let mut severity = config
-                        .severity
-                        .get(&c.id)
-                        .and_then(|s| Severity::parse(s))
-                        .unwrap_or(c.severity);
+                    let mut severity = severities[ci];
                     if latent == Some(true) {
                         severity = severity.lowered();
                     }
-                    let evidence = c
-                        .evidence
-                        .iter()
-                        .map(|f| {
-                            let path: Vec<String> = f.split('.').map(str::to_string).collect();
-                            let v = expr::lookup(&r.facts, &path)
-                                .cloned()
-                                .unwrap_or(Value::Null);
-                            (f.clone(), v)
-                        })
-                        .collect();
-                    AuditFinding {
-                        id: finding_id(&c.id, &r.id),
-                        check_id: c.id.clone(),
-                        title: c.title.clone(),
+                    Match {
+                        check: ci as u32,
+                        resource: ri as u32,
                         severity,
-                        status: latent.map(|l| if l { "latent" } else { "exposed" }.to_string()),
-                        resource_kind: r.kind,
-                        resource_id: r.id.clone(),
-                        account: r.account.clone(),
-                        region: r.region.clone(),
-                        message: c.render_message(&r.facts),
-                        evidence,
-                        remediation: c.remediation.clone(),
-                        kb: c.kb.clone(),
-                        prowler: c.prowler.clone(),
+                        latent,
                     }
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
-    findings.sort_by(|a, b| {
+    items.par_sort_unstable_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| a.check_id.cmp(&b.check_id))
-            .then_with(|| a.resource_id.cmp(&b.resource_id))
+            .then_with(|| {
+                active[a.check as usize]
+                    .id
+                    .cmp(&active[b.check as usize].id)
+            })
+            .then_with(|| {
+                resources[a.resource as usize]
+                    .id
+                    .cmp(&resources[b.resource as usize].id)
+            })
+            // Equal ids (the same resource id in two accounts or regions): keep the input order.
+            .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.check.cmp(&b.check))
     });
-    findings
+    Matches {
+        checks: active,
+        resources,
+        items,
+    }
+}
+
+/// Runs `checks` over the resources. Findings come sorted by severity (worst first), check, resource.
+pub fn run(checks: &[Check], resources: &[Resource], config: &Config) -> Vec<AuditFinding> {
+    evaluate(checks, resources, config).findings()
 }
 
 /// Validates the configuration's check ids and severities against the checks.
@@ -308,4 +433,101 @@ pub fn reference_markdown(checks: &[Check]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every check's own test resources, as one account's resources: many matches over many kinds.
+    fn resources(checks: &[Check]) -> Vec<Resource> {
+        checks
+            .iter()
+            .flat_map(|c| c.tests.iter().map(move |t| (c.kind, t)))
+            .enumerate()
+            .map(|(i, (kind, t))| Resource {
+                kind,
+                // Repeated ids on purpose: ties must keep the input order.
+                id: format!("r-{}", i % 7),
+                account: Some("111122223333".into()),
+                region: Some("us-east-1".into()),
+                facts: t.resource.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_sort_like_a_stable_sort_of_the_findings() {
+        let checks = builtin_checks().unwrap();
+        let resources = resources(&checks);
+        let config = Config::defaults();
+        let got = run(&checks, &resources, &config);
+        assert!(got.len() > 40, "{} findings", got.len());
+        // The order a stable sort gives the findings in resource order, then check order.
+        let matches = evaluate(&checks, &resources, &config);
+        let mut unsorted = matches.items.clone();
+        unsorted.sort_by_key(|m| (m.resource, m.check));
+        let mut want: Vec<AuditFinding> = unsorted.iter().map(|m| matches.finding(m)).collect();
+        want.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.check_id.cmp(&b.check_id))
+                .then_with(|| a.resource_id.cmp(&b.resource_id))
+        });
+        let ids = |f: &[AuditFinding]| f.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&want));
+    }
+
+    #[test]
+    fn chunked_writing_equals_writing_all_at_once() {
+        let checks = builtin_checks().unwrap();
+        let resources = resources(&checks);
+        let config = Config::defaults();
+        let matches = evaluate(&checks, &resources, &config);
+        let findings = matches.findings();
+        for chunk_len in [1, 3, 64, 100_000] {
+            let mut whole = Vec::new();
+            output::write_jsonl(&mut whole, &findings).unwrap();
+            let mut chunked = Vec::new();
+            matches
+                .write_in_chunks(&mut chunked, chunk_len, |buf, f| {
+                    output::write_jsonl(buf, f)
+                })
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(chunked).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+
+            let mut whole = Vec::new();
+            output::write_csv(&mut whole, &findings).unwrap();
+            let mut chunked = Vec::new();
+            output::write_csv_header(&mut chunked).unwrap();
+            matches
+                .write_in_chunks(&mut chunked, chunk_len, |buf, f| {
+                    output::write_csv_rows(buf, f)
+                })
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(chunked).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn min_severity_keeps_the_worse_matches() {
+        let checks = builtin_checks().unwrap();
+        let resources = resources(&checks);
+        let mut matches = evaluate(&checks, &resources, &Config::defaults());
+        let before = matches.len();
+        matches.retain_min_severity(Severity::High);
+        assert!(matches.len() < before && !matches.is_empty());
+        assert!(
+            matches
+                .findings()
+                .iter()
+                .all(|f| f.severity >= Severity::High)
+        );
+    }
 }

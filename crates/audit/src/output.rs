@@ -64,6 +64,12 @@ pub fn write_json(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<
 }
 
 pub fn write_csv(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+    write_csv_header(&mut *out)?;
+    write_csv_rows(out, findings)
+}
+
+/// The CSV header line alone (for writing the rows chunk by chunk).
+pub fn write_csv_header(out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
@@ -77,6 +83,12 @@ pub fn write_csv(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<(
         "message",
         "kb",
     ])?;
+    w.flush()
+}
+
+/// CSV rows without the header.
+pub fn write_csv_rows(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     for f in findings {
         w.write_record([
             f.id.as_str(),

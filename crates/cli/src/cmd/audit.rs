@@ -108,17 +108,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(dir) = args.dir {
         source.snapshot = Some(dir);
     }
+    let mut timings = Timings::from_env();
     let loaded = source.load()?;
+    timings.lap("load");
     let coverage = audit::Coverage::from_load(&loaded.account, &loaded.report);
     let network = reach::Network::from_account(&loaded.account);
+    timings.lap("network");
     let oracle = audit::exposure::ReachOracle::new(&network);
+    timings.lap("exposure");
     let now = args.now.unwrap_or_else(jiff::Timestamp::now);
     // Only the facts the selected checks read are built.
     let wanted = audit::facts::Wanted::for_checks(&checks);
     let resources = audit::facts::build_for(&loaded.account, &coverage, &oracle, now, &wanted);
-    let mut findings = audit::run(&checks, &resources, &config);
+    timings.lap("facts");
+    let mut matches = audit::evaluate(&checks, &resources, &config);
+    timings.lap("checks");
     if let Some(min) = args.min_severity {
-        findings.retain(|f| f.severity >= min);
+        matches.retain_min_severity(min);
     }
 
     let format = args.format.unwrap_or(if stdout.is_terminal() {
@@ -126,24 +132,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         AuditFormat::Jsonl
     });
+    // The line formats are rendered and written a chunk at a time (a large account has hundreds
+    // of thousands of findings); the table and the JSON array are built whole.
     match format {
-        AuditFormat::Table => audit::output::write_table(&mut out, &findings)?,
-        AuditFormat::Jsonl => audit::output::write_jsonl(&mut out, &findings)?,
-        AuditFormat::Json => audit::output::write_json(&mut out, &findings)?,
-        AuditFormat::Csv => audit::output::write_csv(&mut out, &findings)?,
-        AuditFormat::Ocsf => audit::output::write_ocsf(&mut out, &findings, now.as_millisecond())?,
+        AuditFormat::Table => audit::output::write_table(&mut out, &matches.findings())?,
+        AuditFormat::Json => audit::output::write_json(&mut out, &matches.findings())?,
+        AuditFormat::Jsonl => matches.write_chunked(&mut out, |buf, findings| {
+            audit::output::write_jsonl(buf, findings)
+        })?,
+        AuditFormat::Csv => {
+            audit::output::write_csv_header(&mut out)?;
+            matches.write_chunked(&mut out, |buf, findings| {
+                audit::output::write_csv_rows(buf, findings)
+            })?
+        }
+        AuditFormat::Ocsf => {
+            let time_ms = now.as_millisecond();
+            matches.write_chunked(&mut out, |buf, findings| {
+                audit::output::write_ocsf(buf, findings, time_ms)
+            })?
+        }
     }
     out.flush()?;
+    timings.lap("output");
     let mut by_severity = String::new();
     for s in Severity::ALL.iter().rev() {
-        let n = findings.iter().filter(|f| f.severity == *s).count();
+        let n = matches.items.iter().filter(|m| m.severity == *s).count();
         if n > 0 {
             by_severity.push_str(&format!(" {n} {s},"));
         }
     }
     eprintln!(
         "trailhound: {} findings ({}) from {} checks over {} instances, {} security groups, {} users{}",
-        findings.len(),
+        matches.len(),
         by_severity.trim().trim_end_matches(','),
         checks.len(),
         loaded.account.instances.len(),
@@ -157,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let code = if args
         .fail_on
-        .is_some_and(|s| findings.iter().any(|f| f.severity >= s))
+        .is_some_and(|s| matches.items.iter().any(|m| m.severity >= s))
     {
         ExitCode::from(1)
     } else if loaded.incomplete {
@@ -168,10 +189,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The process exits right after this: freeing the account model, the reachability network,
     // the facts and the findings (millions of small allocations on a large account) would only
     // cost time, and the OS reclaims the memory at once. Leak them on purpose.
-    std::mem::forget(findings);
+    std::mem::forget(matches);
     std::mem::forget(resources);
     std::mem::forget(oracle);
     std::mem::forget(network);
     std::mem::forget(loaded);
     Ok(code)
+}
+
+/// Phase timings on stderr when `TRAILHOUND_TIMINGS` is set: where a large audit spends its time.
+struct Timings {
+    last: Option<std::time::Instant>,
+}
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings {
+            last: std::env::var_os("TRAILHOUND_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(last) = &mut self.last {
+            // Resident memory after the phase, from /proc (Linux only; 0 elsewhere).
+            let rss_mib = std::fs::read_to_string("/proc/self/statm")
+                .ok()
+                .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .map_or(0, |pages| pages * 4096 / (1 << 20));
+            eprintln!(
+                "trailhound: timing: {phase} {:.3} s, {rss_mib} MiB resident",
+                last.elapsed().as_secs_f64()
+            );
+            *last = std::time::Instant::now();
+        }
+    }
 }
