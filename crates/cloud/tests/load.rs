@@ -486,3 +486,47 @@ fn an_empty_folder_loads_empty_and_reports_everything_missing() {
     assert!(report.errors.is_empty());
     assert_eq!(report.missing.len(), cloud::GLOBAL_FILES.len());
 }
+
+/// The large regional files are parsed ahead, in parallel: a bad one is still reported by name
+/// (with its JSON path), and the others still load.
+#[test]
+fn a_bad_file_among_the_prefetched_ones_is_named_and_the_rest_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let region = dir.path().join("eu-west-1");
+    std::fs::create_dir(&region).unwrap();
+    std::fs::write(
+        region.join("ec2-describe-instances.json"),
+        r#"{"Reservations": [{"Instances": [{"InstanceId": "i-1", "LaunchTime": "yesterday"}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        region.join("ec2-describe-volumes.json"),
+        r#"{"Volumes": [{"VolumeId": "vol-1", "Encrypted": false}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        region.join("ec2-describe-security-groups.json"),
+        r#"{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp""#,
+    )
+    .unwrap();
+    let (a, report) = cloud::load(dir.path()).unwrap();
+    assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
+    let instances = report
+        .errors
+        .iter()
+        .find(|e| e.path.ends_with("ec2-describe-instances.json"))
+        .unwrap();
+    assert_eq!(
+        instances.json_path.as_deref(),
+        Some("Reservations[0].Instances[0].LaunchTime")
+    );
+    let groups = report
+        .errors
+        .iter()
+        .find(|e| e.path.ends_with("ec2-describe-security-groups.json"))
+        .unwrap();
+    assert!(groups.message.contains("not valid JSON"), "{groups}");
+    assert!(a.instances.is_empty() && a.security_groups.is_empty());
+    assert_eq!(a.volumes.len(), 1);
+    assert_eq!(a.volumes[0].region, "eu-west-1");
+}
