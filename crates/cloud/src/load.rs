@@ -190,6 +190,9 @@ struct Folder {
 /// A file parsed into its raw type, type-erased so files of different types share one map.
 type Parsed = Result<Box<dyn Any + Send>, FileError>;
 
+/// Parses one file into its raw type.
+type Parser = fn(&Path) -> Parsed;
+
 fn parse_boxed<T: DeserializeOwned + Send + 'static>(path: &Path) -> Parsed {
     read_typed::<T>(path).map(|v| Box::new(v) as Box<dyn Any + Send>)
 }
@@ -197,7 +200,7 @@ fn parse_boxed<T: DeserializeOwned + Send + 'static>(path: &Path) -> Parsed {
 /// The regional files that can be large on a big account, parsed in parallel with each other
 /// before the loader walks the folder in its fixed order (on 100k instances, describe-instances
 /// alone is over 100 MB; parsing it beside the volumes and groups keeps both cores busy).
-const PREFETCH: &[(&str, fn(&Path) -> Parsed)] = &[
+const PREFETCH: &[(&str, Parser)] = &[
     (
         "ec2-describe-instances.json",
         parse_boxed::<raw::DescribeInstances>,
