@@ -165,6 +165,18 @@ impl Check {
                 )));
             }
         }
+        // A lowercase `{name}` in the remediation is a placeholder: it must name a fact.
+        for p in placeholders(&raw.remediation) {
+            let looks_like_placeholder = !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+            if looks_like_placeholder && !kind.has_field(p.split('.').next().unwrap_or_default()) {
+                return Err(err(format!(
+                    "remediation names {{{p}}}, which {} does not have",
+                    kind.as_str()
+                )));
+            }
+        }
         if raw.tests.iter().filter(|t| t.expect).count() == 0
             || raw.tests.iter().filter(|t| !t.expect).count() == 0
         {
@@ -244,14 +256,47 @@ impl Check {
             .into_iter()
             .filter_map(|p| p.into_iter().next())
             .collect();
-        for f in self.evidence.iter().chain(&placeholders(&self.message)) {
+        for f in self
+            .evidence
+            .iter()
+            .chain(&placeholders(&self.message))
+            .chain(&self.remediation_placeholders())
+        {
             out.extend(f.split('.').next().map(str::to_string));
         }
         out
     }
 
     pub fn render_message(&self, facts: &Value) -> String {
-        fill(&self.message, facts)
+        fill(&self.message, facts, |_| true)
+    }
+
+    /// The remediation's `{fact}` placeholders: those that name one of the resource's facts.
+    /// Other braces (`{"HttpTokens":"required"}` in a CLI argument) are text.
+    pub fn remediation_placeholders(&self) -> Vec<String> {
+        placeholders(&self.remediation)
+            .into_iter()
+            .filter(|p| self.names_fact(p))
+            .collect()
+    }
+
+    fn names_fact(&self, path: &str) -> bool {
+        !path.is_empty()
+            && path
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+            && self
+                .kind
+                .has_field(path.split('.').next().unwrap_or_default())
+    }
+
+    /// The remediation with its `{fact}` placeholders filled from the facts, so its commands
+    /// name the resource.
+    pub fn render_remediation(&self, facts: &Value) -> String {
+        if !self.remediation.contains('{') {
+            return self.remediation.clone();
+        }
+        fill(&self.remediation, facts, |p| self.names_fact(p))
     }
 }
 
@@ -269,16 +314,21 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
-fn fill(template: &str, facts: &Value) -> String {
+/// Fills the `{path}` placeholders for which `is_placeholder` holds; the others stay as written.
+fn fill(template: &str, facts: &Value, is_placeholder: impl Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start..].find('}') else {
             break;
         };
-        out.push_str(&rest[..start]);
         let path = &rest[start + 1..start + len];
-        out.push_str(&display(crate::expr::lookup_dotted(facts, path)));
+        if is_placeholder(path) {
+            out.push_str(&rest[..start]);
+            out.push_str(&display(crate::expr::lookup_dotted(facts, path)));
+        } else {
+            out.push_str(&rest[..start + len + 1]);
+        }
         rest = &rest[start + len + 1..];
     }
     out.push_str(rest);

@@ -209,7 +209,7 @@ impl<'a> Matches<'a> {
             region: r.region.clone(),
             message: c.render_message(&r.facts),
             evidence,
-            remediation: c.remediation.clone(),
+            remediation: c.render_remediation(&r.facts),
             kb: c.kb.clone(),
             prowler: c.prowler.clone(),
         }

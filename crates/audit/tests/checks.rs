@@ -123,3 +123,63 @@ fn the_generated_reference_is_current() {
         "docs/audit-checks.md is stale: run `trailhound gen-docs` (or TRAILHOUND_UPDATE_DOCS=1 cargo test -p audit)"
     );
 }
+
+#[test]
+fn remediation_placeholders_are_filled_and_other_braces_kept() {
+    let thresholds = Config::defaults().threshold_values();
+    let text = r#"
+id = "x"
+title = "t"
+severity = "low"
+resource = "instance"
+where = "state == 'running'"
+message = "{id}"
+rationale = "r"
+remediation = "aws ec2 modify-instance-metadata-options --instance-id {id} --cli-input-json '{\"HttpTokens\":\"required\"}' {HttpTokens=required} in {region}"
+[[tests]]
+name = "a"
+expect = true
+resource = { state = "running" }
+[[tests]]
+name = "b"
+expect = false
+resource = { state = "stopped" }
+"#;
+    let check = Check::compile("x.toml", text, &thresholds).unwrap();
+    assert_eq!(check.remediation_placeholders(), ["id", "region"]);
+    // The facts a placeholder reads are built for the check.
+    assert!(check.fact_names().contains(&"region".to_string()));
+    let facts = serde_json::json!({"id": "i-0abc", "region": "eu-west-1", "state": "running"});
+    assert_eq!(
+        check.render_remediation(&facts),
+        "aws ec2 modify-instance-metadata-options --instance-id i-0abc --cli-input-json '{\"HttpTokens\":\"required\"}' {HttpTokens=required} in eu-west-1"
+    );
+    // A lowercase placeholder that names no fact is a compile error, not a literal left in the text.
+    let typo = text.replace("{region}", "{regoin}");
+    assert!(
+        Check::compile("x.toml", &typo, &thresholds)
+            .unwrap_err()
+            .to_string()
+            .contains("remediation names {regoin}")
+    );
+}
+
+#[test]
+fn builtin_findings_carry_filled_remediations() {
+    let checks = builtin_checks().unwrap();
+    let mut filled = 0;
+    for c in &checks {
+        for t in c.tests.iter().filter(|t| t.expect) {
+            let text = c.render_remediation(&t.resource);
+            for p in c.remediation_placeholders() {
+                assert!(
+                    !text.contains(&format!("{{{p}}}")),
+                    "{}: {{{p}}} left in {text:?}",
+                    c.id
+                );
+                filled += 1;
+            }
+        }
+    }
+    assert!(filled > 30, "{filled} placeholders filled");
+}
