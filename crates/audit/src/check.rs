@@ -4,6 +4,7 @@
 //! (see [`crate::expr`]), the facts to show as evidence, a message template, and its own test cases:
 //! resources that must match and resources that must not.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use report::Severity;
@@ -292,11 +293,11 @@ impl Check {
 
     /// The remediation with its `{fact}` placeholders filled from the facts, so its commands
     /// name the resource.
-    pub fn render_remediation(&self, facts: &Value) -> String {
+    pub fn render_remediation(&self, facts: &Value) -> Cow<'_, str> {
         if !self.remediation.contains('{') {
-            return self.remediation.clone();
+            return Cow::Borrowed(&self.remediation);
         }
-        fill(&self.remediation, facts, |p| self.names_fact(p))
+        Cow::Owned(fill(&self.remediation, facts, |p| self.names_fact(p)))
     }
 }
 

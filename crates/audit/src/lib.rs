@@ -11,6 +11,7 @@ pub mod facts;
 pub mod output;
 pub mod policy;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -115,28 +116,58 @@ pub fn builtin_checks() -> Result<Vec<Check>, Vec<CheckError>> {
     }
 }
 
-/// A failing resource.
+/// A failing resource. Its text borrows from the check and the resource's facts while the
+/// findings are written ([`Matches::write_chunked`]); [`AuditFinding::into_owned`] detaches it.
 #[derive(Debug, Clone, Serialize)]
-pub struct AuditFinding {
+pub struct AuditFinding<'a> {
     /// Stable: the check and the resource.
     pub id: String,
-    pub check_id: String,
-    pub title: String,
+    pub check_id: Cow<'a, str>,
+    pub title: Cow<'a, str>,
     pub severity: Severity,
     /// `exposed` or `latent` for checks that know the difference.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<&'static str>,
     pub resource_kind: Kind,
-    pub resource_id: String,
-    pub account: Option<String>,
-    pub region: Option<String>,
+    pub resource_id: Cow<'a, str>,
+    pub account: Option<Cow<'a, str>>,
+    pub region: Option<Cow<'a, str>>,
     pub message: String,
     /// The facts the check names as evidence, with their values.
-    pub evidence: BTreeMap<String, Value>,
-    pub remediation: String,
+    pub evidence: BTreeMap<Cow<'a, str>, Cow<'a, Value>>,
+    pub remediation: Cow<'a, str>,
     /// `trailhound explain EVENT` for the fix.
-    pub kb: Option<String>,
-    pub prowler: Vec<String>,
+    pub kb: Option<Cow<'a, str>>,
+    pub prowler: Cow<'a, [String]>,
+}
+
+impl AuditFinding<'_> {
+    /// The finding with its own copies of everything it borrowed.
+    pub fn into_owned(self) -> AuditFinding<'static> {
+        fn own(c: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(c.into_owned())
+        }
+        AuditFinding {
+            id: self.id,
+            check_id: own(self.check_id),
+            title: own(self.title),
+            severity: self.severity,
+            status: self.status,
+            resource_kind: self.resource_kind,
+            resource_id: own(self.resource_id),
+            account: self.account.map(own),
+            region: self.region.map(own),
+            message: self.message,
+            evidence: self
+                .evidence
+                .into_iter()
+                .map(|(k, v)| (own(k), Cow::Owned(v.into_owned())))
+                .collect(),
+            remediation: own(self.remediation),
+            kb: self.kb.map(own),
+            prowler: Cow::Owned(self.prowler.into_owned()),
+        }
+    }
 }
 
 /// The finding's id: the check id and the resource id, hashed (`report::stable_id`).
@@ -182,41 +213,38 @@ impl<'a> Matches<'a> {
     }
 
     /// One match rendered into a finding.
-    pub fn finding(&self, m: &Match) -> AuditFinding {
-        let c = self.checks[m.check as usize];
-        let r = &self.resources[m.resource as usize];
+    pub fn finding(&self, m: &Match) -> AuditFinding<'a> {
+        static NULL: Value = Value::Null;
+        let c: &'a Check = self.checks[m.check as usize];
+        let r: &'a Resource = &self.resources[m.resource as usize];
         let evidence = c
             .evidence
             .iter()
             .map(|f| {
-                let v = expr::lookup_dotted(&r.facts, f)
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                (f.clone(), v)
+                let v = expr::lookup_dotted(&r.facts, f).unwrap_or(&NULL);
+                (Cow::Borrowed(f.as_str()), Cow::Borrowed(v))
             })
             .collect();
         AuditFinding {
             id: finding_id(&c.id, &r.id),
-            check_id: c.id.clone(),
-            title: c.title.clone(),
+            check_id: Cow::Borrowed(&c.id),
+            title: Cow::Borrowed(&c.title),
             severity: m.severity,
-            status: m
-                .latent
-                .map(|l| if l { "latent" } else { "exposed" }.to_string()),
+            status: m.latent.map(|l| if l { "latent" } else { "exposed" }),
             resource_kind: r.kind,
-            resource_id: r.id.clone(),
-            account: r.account.clone(),
-            region: r.region.clone(),
+            resource_id: Cow::Borrowed(&r.id),
+            account: r.account.as_deref().map(Cow::Borrowed),
+            region: r.region.as_deref().map(Cow::Borrowed),
             message: c.render_message(&r.facts),
             evidence,
             remediation: c.render_remediation(&r.facts),
-            kb: c.kb.clone(),
-            prowler: c.prowler.clone(),
+            kb: c.kb.as_deref().map(Cow::Borrowed),
+            prowler: Cow::Borrowed(&c.prowler),
         }
     }
 
     /// Every match rendered, in order.
-    pub fn findings(&self) -> Vec<AuditFinding> {
+    pub fn findings(&self) -> Vec<AuditFinding<'a>> {
         self.items.par_iter().map(|m| self.finding(m)).collect()
     }
 
@@ -226,7 +254,7 @@ impl<'a> Matches<'a> {
     pub fn write_chunked<W, F>(&self, out: &mut W, write: F) -> std::io::Result<()>
     where
         W: std::io::Write + ?Sized,
-        F: Fn(&mut Vec<u8>, &[AuditFinding]) -> std::io::Result<()> + Sync,
+        F: Fn(&mut Vec<u8>, &[AuditFinding<'_>]) -> std::io::Result<()> + Sync,
     {
         self.write_in_chunks(out, CHUNK, write)
     }
@@ -234,7 +262,7 @@ impl<'a> Matches<'a> {
     fn write_in_chunks<W, F>(&self, out: &mut W, chunk_len: usize, write: F) -> std::io::Result<()>
     where
         W: std::io::Write + ?Sized,
-        F: Fn(&mut Vec<u8>, &[AuditFinding]) -> std::io::Result<()> + Sync,
+        F: Fn(&mut Vec<u8>, &[AuditFinding<'_>]) -> std::io::Result<()> + Sync,
     {
         let per_task = (chunk_len / rayon::current_num_threads().max(1) / 4).max(1);
         for chunk in self.items.chunks(chunk_len.max(1)) {
@@ -307,22 +335,20 @@ pub fn evaluate<'a>(
                 .collect::<Vec<_>>()
         })
         .collect();
-    items.par_sort_unstable_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| {
-                active[a.check as usize]
-                    .id
-                    .cmp(&active[b.check as usize].id)
-            })
-            .then_with(|| {
-                resources[a.resource as usize]
-                    .id
-                    .cmp(&resources[b.resource as usize].id)
-            })
-            // Equal ids (the same resource id in two accounts or regions): keep the input order.
-            .then_with(|| a.resource.cmp(&b.resource))
-            .then_with(|| a.check.cmp(&b.check))
+    // Sorted by ranks instead of comparing id strings for every pair of matches: each check's
+    // and each resource's place in id order, computed once. Equal resource ids (the same id in
+    // two accounts or regions) rank by input order, as a stable sort of the ids would.
+    let check_rank = ranks(active.len(), |i, j| active[i].id.cmp(&active[j].id));
+    let resource_rank = ranks(resources.len(), |i, j| {
+        resources[i].id.cmp(&resources[j].id)
+    });
+    items.par_sort_unstable_by_key(|m| {
+        (
+            std::cmp::Reverse(m.severity),
+            check_rank[m.check as usize],
+            resource_rank[m.resource as usize],
+            m.check,
+        )
     });
     Matches {
         checks: active,
@@ -331,8 +357,23 @@ pub fn evaluate<'a>(
     }
 }
 
+/// Each index's place when `0..len` is sorted stably by `cmp`.
+fn ranks(len: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering + Sync) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.par_sort_by(|&i, &j| cmp(i, j));
+    let mut rank = vec![0; len];
+    for (place, i) in order.into_iter().enumerate() {
+        rank[i] = place as u32;
+    }
+    rank
+}
+
 /// Runs `checks` over the resources. Findings come sorted by severity (worst first), check, resource.
-pub fn run(checks: &[Check], resources: &[Resource], config: &Config) -> Vec<AuditFinding> {
+pub fn run<'a>(
+    checks: &'a [Check],
+    resources: &'a [Resource],
+    config: &Config,
+) -> Vec<AuditFinding<'a>> {
     evaluate(checks, resources, config).findings()
 }
 
@@ -363,10 +404,13 @@ pub fn audit(
     checks: &[Check],
     config: &Config,
     now: Timestamp,
-) -> Vec<AuditFinding> {
+) -> Vec<AuditFinding<'static>> {
     let wanted = facts::Wanted::for_checks(checks);
     let resources = facts::build_for(account, coverage, exposure, now, &wanted);
     run(checks, &resources, config)
+        .into_iter()
+        .map(AuditFinding::into_owned)
+        .collect()
 }
 
 /// The checks' reference page (docs/audit-checks.md), generated from the check files.

@@ -9,7 +9,7 @@ use crate::AuditFinding;
 use crate::check::display;
 
 /// A table grouped by severity, worst first.
-pub fn write_table(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+pub fn write_table(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
     if findings.is_empty() {
         return writeln!(out, "No findings.");
     }
@@ -35,8 +35,8 @@ pub fn write_table(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result
                 .unwrap_or_default();
             let place = match (&f.account, &f.region) {
                 (Some(a), Some(r)) => format!("{a}/{r}"),
-                (Some(a), None) => a.clone(),
-                (None, Some(r)) => r.clone(),
+                (Some(a), None) => a.to_string(),
+                (None, Some(r)) => r.to_string(),
                 (None, None) => String::from("-"),
             };
             writeln!(
@@ -50,7 +50,7 @@ pub fn write_table(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result
     Ok(())
 }
 
-pub fn write_jsonl(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+pub fn write_jsonl(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
     for f in findings {
         serde_json::to_writer(&mut *out, f)?;
         out.write_all(b"\n")?;
@@ -58,12 +58,12 @@ pub fn write_jsonl(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result
     Ok(())
 }
 
-pub fn write_json(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+pub fn write_json(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, findings)?;
     out.write_all(b"\n")
 }
 
-pub fn write_csv(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+pub fn write_csv(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
     write_csv_header(&mut *out)?;
     write_csv_rows(out, findings)
 }
@@ -87,7 +87,7 @@ pub fn write_csv_header(out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// CSV rows without the header.
-pub fn write_csv_rows(out: &mut dyn Write, findings: &[AuditFinding]) -> io::Result<()> {
+pub fn write_csv_rows(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     for f in findings {
         w.write_record([
@@ -136,7 +136,7 @@ fn aws_resource_type(kind: crate::Kind) -> &'static str {
 }
 
 /// One finding as an OCSF 1.1 Detection Finding (class 2004).
-pub fn ocsf(f: &AuditFinding, time_ms: i64) -> Value {
+pub fn ocsf(f: &AuditFinding<'_>, time_ms: i64) -> Value {
     let evidence: Vec<String> = f
         .evidence
         .iter()
@@ -181,7 +181,11 @@ pub fn ocsf(f: &AuditFinding, time_ms: i64) -> Value {
     })
 }
 
-pub fn write_ocsf(out: &mut dyn Write, findings: &[AuditFinding], time_ms: i64) -> io::Result<()> {
+pub fn write_ocsf(
+    out: &mut dyn Write,
+    findings: &[AuditFinding<'_>],
+    time_ms: i64,
+) -> io::Result<()> {
     for f in findings {
         serde_json::to_writer(&mut *out, &ocsf(f, time_ms))?;
         out.write_all(b"\n")?;

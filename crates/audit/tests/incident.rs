@@ -26,7 +26,7 @@ impl ExposureOracle for Fixed {
     }
 }
 
-fn run() -> Vec<audit::AuditFinding> {
+fn run() -> Vec<audit::AuditFinding<'static>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incident/snapshot");
     let (account, report) = cloud::load(&dir).expect("the incident snapshot loads");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
