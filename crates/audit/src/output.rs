@@ -28,11 +28,7 @@ pub fn write_table(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Re
             group.len()
         )?;
         for f in group {
-            let status = f
-                .status
-                .as_deref()
-                .map(|s| format!(" [{s}]"))
-                .unwrap_or_default();
+            let status = f.status.map(|s| format!(" [{s}]")).unwrap_or_default();
             let place = match (&f.account, &f.region) {
                 (Some(a), Some(r)) => format!("{a}/{r}"),
                 (Some(a), None) => a.to_string(),
@@ -94,7 +90,7 @@ pub fn write_csv_rows(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io:
             f.id.as_str(),
             &f.check_id,
             f.severity.as_str(),
-            f.status.as_deref().unwrap_or(""),
+            f.status.unwrap_or(""),
             f.resource_kind.as_str(),
             &f.resource_id,
             f.account.as_deref().unwrap_or(""),

@@ -55,10 +55,7 @@ fn incident_snapshot_findings() {
                 f.check_id,
                 f.resource_id,
                 f.message,
-                f.status
-                    .as_deref()
-                    .map(|s| format!(" [{s}]"))
-                    .unwrap_or_default()
+                f.status.map(|s| format!(" [{s}]")).unwrap_or_default()
             )
         })
         .collect();
@@ -72,7 +69,7 @@ fn exposure_and_imds_findings_name_the_right_instances() {
         findings
             .iter()
             .filter(|f| f.check_id == check)
-            .map(|f| format!("{}:{}", f.resource_id, f.status.clone().unwrap_or_default()))
+            .map(|f| format!("{}:{}", f.resource_id, f.status.unwrap_or_default()))
             .collect()
     };
     // Exposed stays high, latent is one step lower.
