@@ -168,10 +168,7 @@ impl Check {
         }
         // A lowercase `{name}` in the remediation is a placeholder: it must name a fact.
         for p in placeholders(&raw.remediation) {
-            let looks_like_placeholder = !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
-            if looks_like_placeholder && !kind.has_field(p.split('.').next().unwrap_or_default()) {
+            if is_fact_path(&p) && !kind.has_field(p.split('.').next().unwrap_or_default()) {
                 return Err(err(format!(
                     "remediation names {{{p}}}, which {} does not have",
                     kind.as_str()
@@ -277,18 +274,8 @@ impl Check {
     pub fn remediation_placeholders(&self) -> Vec<String> {
         placeholders(&self.remediation)
             .into_iter()
-            .filter(|p| self.names_fact(p))
+            .filter(|p| is_fact_path(p))
             .collect()
-    }
-
-    fn names_fact(&self, path: &str) -> bool {
-        !path.is_empty()
-            && path
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
-            && self
-                .kind
-                .has_field(path.split('.').next().unwrap_or_default())
     }
 
     /// The remediation with its `{fact}` placeholders filled from the facts, so its commands
@@ -297,8 +284,18 @@ impl Check {
         if !self.remediation.contains('{') {
             return Cow::Borrowed(&self.remediation);
         }
-        Cow::Owned(fill(&self.remediation, facts, |p| self.names_fact(p)))
+        // Every such path names a fact: `compile` rejects the others.
+        Cow::Owned(fill(&self.remediation, facts, is_fact_path))
     }
+}
+
+/// Whether a `{...}` in a remediation is a placeholder: a lowercase dotted name such as
+/// `{id}` or `{exposure.ssh}` (`compile` checks that it names a fact), not JSON or CLI syntax.
+fn is_fact_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
 }
 
 /// `{a.b}` placeholders in a template.
