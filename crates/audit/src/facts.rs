@@ -584,8 +584,10 @@ fn instance_value(f: InstanceFacts, wanted: &Wanted) -> Value {
 /// Which facts to build: every fact of every kind, or only those some checks read.
 #[derive(Debug, Clone, Default)]
 pub struct Wanted {
-    /// None = everything.
-    only: Option<HashMap<Kind, HashSet<String>>>,
+    /// None = everything; else per kind (indexed by `Kind as usize`) the wanted fact names,
+    /// sorted (a binary search over a few short names beats hashing them, for every fact of
+    /// every resource).
+    only: Option<Vec<Option<Vec<String>>>>,
 }
 
 impl Wanted {
@@ -596,21 +598,31 @@ impl Wanted {
     /// The facts `checks` read (predicates, evidence, messages); kinds no check looks at get no
     /// resources at all.
     pub fn for_checks<'c>(checks: impl IntoIterator<Item = &'c crate::Check>) -> Wanted {
-        let mut only: HashMap<Kind, HashSet<String>> = HashMap::new();
+        let mut only: Vec<Option<Vec<String>>> = vec![None; Kind::ALL.len()];
         for c in checks {
-            only.entry(c.kind).or_default().extend(c.fact_names());
+            only[c.kind as usize]
+                .get_or_insert_with(Vec::new)
+                .extend(c.fact_names());
+        }
+        for names in only.iter_mut().flatten() {
+            names.sort();
+            names.dedup();
         }
         Wanted { only: Some(only) }
     }
 
     fn kind(&self, kind: Kind) -> bool {
-        self.only.as_ref().is_none_or(|o| o.contains_key(&kind))
+        self.only
+            .as_ref()
+            .is_none_or(|o| o[kind as usize].is_some())
     }
 
     fn field(&self, kind: Kind, name: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|o| o.get(&kind).is_some_and(|f| f.contains(name)))
+        self.only.as_ref().is_none_or(|o| {
+            o[kind as usize]
+                .as_ref()
+                .is_some_and(|f| f.binary_search_by(|n| n.as_str().cmp(name)).is_ok())
+        })
     }
 
     /// `facts` as a JSON object holding only the wanted fields.
