@@ -35,6 +35,7 @@ pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
     let covers_tcp =
         |entry: &reach::ExposureEntry, port: u16| entry.covers(reach::Service::tcp(port));
     let mut v4_exposed = false;
+    let mut seen_sources: Vec<std::sync::Arc<reach::Sources>> = Vec::new();
     for entry in &e.entries {
         let s = state(entry.state);
         if covers_tcp(entry, 22) {
@@ -60,6 +61,14 @@ pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
                 reach::Family::V4 => v4_exposed = true,
             }
         }
+        // Entries share their sources: a list already read adds nothing new.
+        if seen_sources
+            .iter()
+            .any(|s| std::sync::Arc::ptr_eq(s, &entry.sources))
+        {
+            continue;
+        }
+        seen_sources.push(std::sync::Arc::clone(&entry.sources));
         for cidr in &entry.sources.cidrs {
             let c = cidr.to_string();
             if !out.sources.contains(&c) {
