@@ -212,7 +212,7 @@ pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo
     Ok((inputs, info))
 }
 
-/// Correlates one partition in time order; returns its findings.
+/// Correlates one partition in time order; returns its findings, each with its rule index.
 ///
 /// An event's summary is kept while it can still be part of a correlation (`horizon_ms`, the
 /// longest timespan; for ever when a correlation has none). `last_ms` is the newest event of the
@@ -223,7 +223,7 @@ pub(crate) fn correlate(
     ruleset: &Ruleset,
     horizon_ms: Option<i64>,
     last_ms: i64,
-) -> io::Result<Vec<Finding>> {
+) -> io::Result<Vec<(usize, Finding)>> {
     let rules = ruleset.rules();
     let mut findings = Vec::new();
     let mut correlator = rules::Correlator::new(ruleset);
@@ -246,13 +246,13 @@ pub(crate) fn correlate(
         order.push_back((info.time_ms, info.id.clone()));
         infos.insert(info.id.clone(), info);
         for c in fired {
-            findings.push(correlated(&rules[c.rule], &c, &infos));
+            findings.push((c.rule, correlated(&rules[c.rule], &c, &infos)));
         }
         Ok(())
     })?;
     forget(&mut infos, &mut order, last_ms);
     for c in correlator.finish() {
-        findings.push(correlated(&rules[c.rule], &c, &infos));
+        findings.push((c.rule, correlated(&rules[c.rule], &c, &infos)));
     }
     Ok(findings)
 }

@@ -16,6 +16,7 @@ use trail::{ScanOptions, ScanReport, Source};
 use crate::finding::{Finding, Outcome, Severity, finding_id};
 use crate::ordered;
 use crate::resources::Resources;
+use crate::store::{Filed, FindingStore, Layout};
 
 /// Adds what an account snapshot knows to a finding.
 pub trait Enricher: Sync {
@@ -33,6 +34,12 @@ pub struct DetectOptions<'a> {
 /// What a run found, and what it read.
 pub struct Detection {
     pub findings: Vec<Finding>,
+    pub report: ScanReport,
+}
+
+/// What a run found, in output order, mostly on disk; and what it read.
+pub struct Streamed {
+    pub findings: FindingStore,
     pub report: ScanReport,
 }
 
@@ -388,12 +395,26 @@ fn correlation_fields(c: &rules::Correlation) -> Vec<String> {
     out
 }
 
-/// Runs the ruleset over the sources.
+/// Runs the ruleset over the sources; the findings come back in memory, in output order.
 pub fn detect(
     sources: &[Source],
     ruleset: &Ruleset,
     opts: &DetectOptions<'_>,
 ) -> io::Result<Detection> {
+    let streamed = detect_streamed(sources, ruleset, opts)?;
+    Ok(Detection {
+        findings: streamed.findings.into_findings(None)?,
+        report: streamed.report,
+    })
+}
+
+/// Runs the ruleset over the sources; the findings are kept in output order in a store that
+/// spills to temporary files beyond `opts.sort_memory`, so memory stays flat however many fire.
+pub fn detect_streamed(
+    sources: &[Source],
+    ruleset: &Ruleset,
+    opts: &DetectOptions<'_>,
+) -> io::Result<Streamed> {
     let rules = ruleset.rules();
     // Rules whose matches feed a correlation: only those events need time order.
     let mut feeds_correlation = vec![false; rules.len()];
@@ -409,7 +430,14 @@ pub fn detect(
     let mut sorter = PartitionedSorter::new(ordered::PARTITIONS + 1, opts.sort_memory);
     let mut last_ms: Option<i64> = None;
     let mut spill_error = None;
-    let mut findings: Vec<Finding> = Vec::new();
+    let layout = Layout::new(rules);
+    let mut store = FindingStore::new(layout.clone(), opts.sort_memory);
+    let file = |rule: usize, mut f: Finding| -> Filed {
+        if let Some(e) = opts.enricher {
+            e.enrich(&mut f);
+        }
+        layout.file(rule, &f)
+    };
     let report = trail::scan(
         sources,
         &opts.scan,
@@ -465,10 +493,10 @@ pub fn detect(
             };
             // Single-event findings are built here, on every core; only events that feed a
             // correlation are kept, in time order, for the correlator.
-            let singles: Vec<Finding> = hits
+            let singles: Vec<Filed> = hits
                 .iter()
                 .filter(|h| rules[h.rule].emits)
-                .map(|h| single(&rules[h.rule], &info))
+                .map(|h| file(h.rule, single(&rules[h.rule], &info)))
                 .collect();
             let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
                 // Payloads: per partition, what each correlation reads of the event (its
@@ -489,7 +517,13 @@ pub fn detect(
             Some((singles, ordered))
         },
         |(singles, ordered)| {
-            findings.extend(singles);
+            for filed in singles {
+                if spill_error.is_none()
+                    && let Err(e) = store.push(filed)
+                {
+                    spill_error = Some(e);
+                }
+            }
             if let Some((key, time_ms, items)) = ordered {
                 last_ms = last_ms.max(Some(time_ms));
                 for (part, payload) in items {
@@ -514,21 +548,23 @@ pub fn detect(
         .map(|c| c.timespan_ms)
         .try_fold(0i64, |acc, span| span.map(|s| acc.max(s)));
     let last_ms = last_ms.unwrap_or(i64::MIN);
-    let correlated: Vec<io::Result<Vec<Finding>>> = sorter
+    let correlated: Vec<io::Result<Vec<Filed>>> = sorter
         .finish()
         .into_par_iter()
-        .map(|part| ordered::correlate(part, ruleset, horizon_ms, last_ms))
+        .map(|part| {
+            let found = ordered::correlate(part, ruleset, horizon_ms, last_ms)?;
+            Ok(found.into_iter().map(|(rule, f)| file(rule, f)).collect())
+        })
         .collect();
     for part in correlated {
-        findings.extend(part?);
-    }
-    if let Some(e) = opts.enricher {
-        for f in &mut findings {
-            e.enrich(f);
+        for filed in part? {
+            store.push(filed)?;
         }
     }
-    crate::output::sort(&mut findings);
-    Ok(Detection { findings, report })
+    Ok(Streamed {
+        findings: store,
+        report,
+    })
 }
 
 fn severity(rule: &rules::RuleInfo) -> Severity {
