@@ -276,6 +276,11 @@ struct Prefilter {
     /// light object.
     gates: Vec<(&'static str, std::collections::HashSet<String>)>,
     light_gates: Vec<(&'static str, std::collections::HashSet<String>)>,
+    /// Per detection with no pinned literal set but a condition on a typed string field that
+    /// every match needs (a regex on userIdentity.arn, say): that condition, judged on the
+    /// typed record.
+    checks: Vec<(Getter, rules::ir::Pred)>,
+    light_checks: Vec<(Getter, rules::ir::Pred)>,
     /// The fields the light object holds (what the light detections, the correlations on
     /// typed fields and the summary read), with their getters.
     light_fields: Vec<(&'static str, Getter)>,
@@ -286,11 +291,36 @@ struct Prefilter {
 
 fn gate_passes(
     gates: &[(&'static str, std::collections::HashSet<String>)],
+    checks: &[(Getter, rules::ir::Pred)],
     rec: &trail::Record<'_>,
 ) -> bool {
     gates.iter().any(|(field, set)| {
         typed_field(rec, field).is_some_and(|v| set.contains(v) || set.contains(&v.to_lowercase()))
-    })
+    }) || checks
+        .iter()
+        .any(|(get, pred)| get(rec).is_some_and(|v| pred.matches_str(v) != Some(false)))
+}
+
+/// A condition of `expr` on a typed string field that every match needs and that can be
+/// judged on the field's text alone, cheapest kind first.
+fn required_check(expr: &rules::ir::Expr) -> Option<(Getter, rules::ir::Pred)> {
+    use rules::ir::Pred;
+    expr.required()
+        .into_iter()
+        .filter(|(_, pred)| pred.matches_str("").is_some())
+        .filter_map(|(path, pred)| {
+            let (_, get) = TYPED_FIELDS.iter().find(|(p, _)| *p == path.text)?;
+            let cost = match pred {
+                Pred::StrSet { .. } => 0,
+                Pred::Str { .. } => 1,
+                Pred::Substrings { .. } => 2,
+                Pred::Cidr(_) => 3,
+                _ => 4,
+            };
+            Some((cost, *get, pred))
+        })
+        .min_by_key(|(cost, _, _)| *cost)
+        .map(|(_, get, pred)| (get, pred.clone()))
 }
 
 impl Prefilter {
@@ -302,6 +332,7 @@ impl Prefilter {
                 .collect()
         };
         let (mut gates, mut light_gates) = (empty(), empty());
+        let (mut checks, mut light_checks) = (Vec::new(), Vec::new());
         let (mut open, mut light_open) = (false, false);
         let mut light_fields = std::collections::BTreeSet::new();
         for (i, rule) in ruleset.rules().iter().enumerate() {
@@ -322,14 +353,19 @@ impl Prefilter {
                 .enumerate()
                 .filter_map(|(gi, f)| expr.pinned(f).map(|v| (gi, v)))
                 .min_by_key(|(gi, v)| (GATE_FIELDS[*gi] != "eventName", v.len()));
-            let (table, no_gate) = if light {
-                (&mut light_gates, &mut light_open)
+            let (table, checks, no_gate) = if light {
+                (&mut light_gates, &mut light_checks, &mut light_open)
             } else {
-                (&mut gates, &mut open)
+                (&mut gates, &mut checks, &mut open)
             };
             match best {
                 Some((gi, values)) => table[gi].1.extend(values),
-                None => *no_gate = true,
+                None => match required_check(expr) {
+                    // Judged on the typed record's field exactly as on the object the rule
+                    // sees (the light object holds that same string; so does the record).
+                    Some(check) => checks.push(check),
+                    None => *no_gate = true,
+                },
             }
         }
         // The light object also carries the gate fields, so a gated rule judged on it fails
@@ -368,15 +404,17 @@ impl Prefilter {
             light_open,
             gates,
             light_gates,
+            checks,
+            light_checks,
             light_fields,
             light_feeder,
         }
     }
 
     fn gate(&self, rec: &trail::Record<'_>) -> Gate {
-        if self.open || gate_passes(&self.gates, rec) {
+        if self.open || gate_passes(&self.gates, &self.checks, rec) {
             Gate::Full
-        } else if self.light_open || gate_passes(&self.light_gates, rec) {
+        } else if self.light_open || gate_passes(&self.light_gates, &self.light_checks, rec) {
             Gate::Light
         } else {
             Gate::Skip
