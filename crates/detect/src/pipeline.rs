@@ -3,7 +3,6 @@
 //! the correlations read, ordered by (eventTime, eventID) through the external sorter (per group
 //! of correlation tuples, see [`crate::ordered`]) and correlated on every core, so memory stays flat.
 
-use std::collections::HashMap;
 use std::io;
 
 use jiff::Timestamp;
@@ -656,19 +655,34 @@ fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn correlated(
     rule: &rules::RuleInfo,
     c: &Correlated,
-    infos: &HashMap<String, EventInfo>,
+    infos: &std::collections::HashMap<String, EventInfo>,
 ) -> Finding {
-    let events: Vec<&EventInfo> = c.event_ids.iter().filter_map(|id| infos.get(id)).collect();
+    let events: Vec<EventInfo> = c
+        .event_ids
+        .iter()
+        .filter_map(|id| infos.get(id).cloned())
+        .collect();
+    correlated_events(rule, c, &events)
+}
+
+/// The finding of a fired correlation, from the summaries still held of its events (in the
+/// order of its event ids).
+pub(crate) fn correlated_events(
+    rule: &rules::RuleInfo,
+    c: &Correlated,
+    events: &[EventInfo],
+) -> Finding {
     let first = events.first();
     let mut resources = Resources::default();
-    for e in &events {
+    for e in events {
         resources.merge(&e.resources);
     }
     let mut names: Vec<&str> = Vec::new();
-    for e in &events {
+    for e in events {
         if !names.contains(&e.name.as_str()) {
             names.push(&e.name);
         }
@@ -761,7 +775,7 @@ pub(crate) fn correlated(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
+    use std::collections::{HashMap, VecDeque};
     use std::path::{Path, PathBuf};
 
     use rules::RuleMatch;
