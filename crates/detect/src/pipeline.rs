@@ -468,7 +468,9 @@ pub fn detect_streamed(
     let mut last_ms: Option<i64> = None;
     let mut spill_error = None;
     let layout = Layout::new(rules);
-    let mut store = FindingStore::new(layout.clone(), opts.sort_memory);
+    // A quarter of the budget: findings are written once and read back once, and memory the
+    // process has not touched yet is dear (every fresh page is zeroed by the kernel).
+    let mut store = FindingStore::new(layout.clone(), (opts.sort_memory / 4).max(1));
     let file = |rule: usize, mut f: Finding| -> Filed {
         if let Some(e) = opts.enricher {
             e.enrich(&mut f);

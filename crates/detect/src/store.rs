@@ -4,6 +4,7 @@
 //! spills to temporary files beyond its budget. Reading the groups one after the other gives
 //! exactly the order of [`crate::output::sort`].
 
+use std::fmt::Write as _;
 use std::io;
 
 use trail::sort::{PartitionedSorter, SortKey};
@@ -33,6 +34,10 @@ fn put_part(out: &mut String, s: &str) {
         out.push_str(s);
     }
     out.push_str("\0\0");
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Where findings go: one partition per (severity, rule id), in output order.
@@ -83,7 +88,12 @@ impl Layout {
         Filed {
             part: self.partition(rule, f.severity),
             key,
-            line: serde_json::to_vec(f).expect("findings serialise"),
+            line: SCRATCH.with_borrow_mut(|buf| {
+                // Written into a buffer kept by the thread, then copied once at its exact size.
+                buf.clear();
+                serde_json::to_writer(&mut *buf, f).expect("findings serialise");
+                buf.as_slice().to_vec()
+            }),
         }
     }
 }
@@ -115,7 +125,7 @@ impl FindingStore {
             line,
         } = filed;
         // Equal keys keep the order they came in, as a stable sort would.
-        key.push_str(&format!("{:016x}", self.arrivals));
+        write!(key, "{:016x}", self.arrivals).expect("writing to a String cannot fail");
         self.arrivals += 1;
         self.counts[part] += 1;
         let key = SortKey {
