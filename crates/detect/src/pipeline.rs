@@ -294,10 +294,28 @@ fn gate_passes(
     rec: &trail::Record<'_>,
 ) -> bool {
     gates.iter().any(|(field, set)| {
-        typed_field(rec, field).is_some_and(|v| set.contains(v) || set.contains(&v.to_lowercase()))
+        typed_field(rec, field).is_some_and(|v| set.contains(v) || contains_lowercased(set, v))
     }) || checks
         .iter()
         .any(|(get, pred)| get(rec).is_some_and(|v| pred.matches_str(v) != Some(false)))
+}
+
+/// Whether `set` holds `v` lowercased, without allocating for short ASCII values (most
+/// records' gate fields): the same answer as `set.contains(&v.to_lowercase())`.
+fn contains_lowercased(set: &std::collections::HashSet<String>, v: &str) -> bool {
+    let mut buf = [0u8; 128];
+    if v.len() <= buf.len() && v.is_ascii() {
+        if !v.bytes().any(|b| b.is_ascii_uppercase()) {
+            // Already lowercase: the caller looked it up as it is.
+            return set.contains(v);
+        }
+        let buf = &mut buf[..v.len()];
+        buf.copy_from_slice(v.as_bytes());
+        buf.make_ascii_lowercase();
+        set.contains(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
+    } else {
+        set.contains(&v.to_lowercase())
+    }
 }
 
 /// A condition of `expr` on a typed string field that every match needs and that can be
