@@ -553,7 +553,13 @@ pub fn detect_streamed(
             let singles: Vec<Filed> = hits
                 .iter()
                 .filter(|h| rules[h.rule].emits)
-                .map(|h| file(h.rule, single(&rules[h.rule], &info)))
+                .map(|h| {
+                    let f = single_ref(&rules[h.rule], &info);
+                    match opts.enricher {
+                        Some(_) => file(h.rule, f.to_finding()),
+                        None => layout.file_single(h.rule, &f),
+                    }
+                })
                 .collect();
             let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
                 // Payloads: per partition, what each correlation reads of the event (its
@@ -628,10 +634,64 @@ fn severity(rule: &rules::RuleInfo) -> Severity {
     Severity::parse(rule.level.as_str()).unwrap_or(Severity::Medium)
 }
 
-fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
+/// A single-event finding borrowing from its rule and event: serialises exactly as the
+/// [`Finding`] it stands for (same fields in the same order; `source_ips` and `context`, empty
+/// until enrichment, are left out as `Finding` leaves them out when empty).
+#[derive(serde::Serialize)]
+pub(crate) struct SingleRef<'a> {
+    id: String,
+    rule_id: &'a str,
+    title: &'a str,
+    pub(crate) severity: Severity,
+    outcome: Outcome,
+    event_ids: &'a [String],
+    event_name: &'a str,
+    pub(crate) event_time: &'a str,
+    principal: Option<&'a str>,
+    source_ip: Option<&'a str>,
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+    error_code: Option<&'a str>,
+    resources: &'a Resources,
+    attack: &'a [String],
+    kb: Option<&'a str>,
+    story: String,
+}
+
+impl SingleRef<'_> {
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn to_finding(&self) -> Finding {
+        Finding {
+            id: self.id.clone(),
+            rule_id: self.rule_id.to_string(),
+            title: self.title.to_string(),
+            severity: self.severity,
+            outcome: self.outcome,
+            event_ids: self.event_ids.to_vec(),
+            event_name: self.event_name.to_string(),
+            event_time: self.event_time.to_string(),
+            principal: self.principal.map(str::to_string),
+            source_ip: self.source_ip.map(str::to_string),
+            source_ips: Vec::new(),
+            account: self.account.map(str::to_string),
+            region: self.region.map(str::to_string),
+            error_code: self.error_code.map(str::to_string),
+            resources: self.resources.clone(),
+            attack: self.attack.to_vec(),
+            kb: self.kb.map(str::to_string),
+            story: self.story.clone(),
+            context: Vec::new(),
+        }
+    }
+}
+
+fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo) -> SingleRef<'a> {
     let failed = e.error_code.is_some();
     let base = severity(rule);
-    let ids = vec![e.id.clone()];
+    let ids = std::slice::from_ref(&e.id);
     let who = e
         .principal
         .as_deref()
@@ -648,10 +708,10 @@ fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
     if let Some(code) = &e.error_code {
         story.push_str(&format!(" — refused: {code}"));
     }
-    Finding {
-        id: finding_id(&rule.rule_id, &ids),
-        rule_id: rule.rule_id.clone(),
-        title: rule.title.clone(),
+    SingleRef {
+        id: finding_id(&rule.rule_id, ids),
+        rule_id: &rule.rule_id,
+        title: &rule.title,
         severity: if failed { base.lowered() } else { base },
         outcome: if failed {
             Outcome::Failed
@@ -659,20 +719,23 @@ fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
             Outcome::Succeeded
         },
         event_ids: ids,
-        event_name: e.name.clone(),
-        event_time: e.time.clone(),
-        principal: e.principal.clone(),
-        source_ip: e.source_ip.clone(),
-        source_ips: Vec::new(),
-        account: e.account.clone(),
-        region: e.region.clone(),
-        error_code: e.error_code.clone(),
-        resources: e.resources.clone(),
-        attack: rule.attack.clone(),
-        kb: rule.kb.clone(),
+        event_name: &e.name,
+        event_time: &e.time,
+        principal: e.principal.as_deref(),
+        source_ip: e.source_ip.as_deref(),
+        account: e.account.as_deref(),
+        region: e.region.as_deref(),
+        error_code: e.error_code.as_deref(),
+        resources: &e.resources,
+        attack: &rule.attack,
+        kb: rule.kb.as_deref(),
         story,
-        context: Vec::new(),
     }
+}
+
+#[cfg(test)]
+fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
+    single_ref(rule, e).to_finding()
 }
 
 #[cfg(test)]

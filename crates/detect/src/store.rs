@@ -10,6 +10,7 @@ use std::io;
 use trail::sort::{PartitionedSorter, SortKey};
 
 use crate::finding::{Finding, Severity};
+use crate::pipeline::SingleRef;
 
 /// A finding on its way into the store: its group, its order key (without the arrival number)
 /// and its JSON line (no newline).
@@ -82,11 +83,27 @@ impl Layout {
 
     /// Files the finding of rule index `rule`.
     pub(crate) fn file(&self, rule: usize, f: &Finding) -> Filed {
-        let mut key = String::with_capacity(f.event_time.len() + f.id.len() + 24);
-        put_part(&mut key, &f.event_time);
-        put_part(&mut key, &f.id);
+        self.file_as(rule, f.severity, &f.event_time, &f.id, f)
+    }
+
+    /// Files a single-event finding of rule index `rule` without making it a [`Finding`].
+    pub(crate) fn file_single(&self, rule: usize, f: &SingleRef<'_>) -> Filed {
+        self.file_as(rule, f.severity, f.event_time, f.id(), f)
+    }
+
+    fn file_as(
+        &self,
+        rule: usize,
+        severity: Severity,
+        event_time: &str,
+        id: &str,
+        f: &impl serde::Serialize,
+    ) -> Filed {
+        let mut key = String::with_capacity(event_time.len() + id.len() + 24);
+        put_part(&mut key, event_time);
+        put_part(&mut key, id);
         Filed {
-            part: self.partition(rule, f.severity),
+            part: self.partition(rule, severity),
             key,
             line: SCRATCH.with_borrow_mut(|buf| {
                 // Written into a buffer kept by the thread, then copied once at its exact size.
