@@ -1,13 +1,13 @@
 //! A finding: which rule fired, on which events, about what, and how bad.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::resources::Resources;
 
 pub use report::Severity;
 
 /// Whether the calls behind a finding went through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Succeeded,
@@ -15,8 +15,8 @@ pub enum Outcome {
     Failed,
 }
 
-/// One finding, as `detect --format jsonl` prints it.
-#[derive(Clone, Debug, Serialize)]
+/// One finding, as `detect --format jsonl` prints it (and reads back from that line).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable across runs: the rule and the events behind it.
     pub id: String,
@@ -31,7 +31,7 @@ pub struct Finding {
     pub principal: Option<String>,
     pub source_ip: Option<String>,
     /// Every distinct source address of a correlated finding's events (empty for one event).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_ips: Vec<String>,
     pub account: Option<String>,
     pub region: Option<String>,
@@ -44,7 +44,7 @@ pub struct Finding {
     /// One line a responder reads first.
     pub story: String,
     /// What the account snapshot adds (instances still using a deleted key, instances behind a group).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
 }
 

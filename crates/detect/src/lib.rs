@@ -5,8 +5,10 @@ mod ordered;
 pub mod output;
 pub mod pipeline;
 pub mod resources;
+pub mod store;
 
 pub use enrich::SnapshotContext;
 pub use finding::{Finding, Outcome, Severity};
-pub use pipeline::{DetectOptions, Detection, Enricher, detect};
+pub use pipeline::{DetectOptions, Detection, Enricher, Streamed, detect, detect_streamed};
 pub use resources::Resources;
+pub use store::FindingStore;

@@ -16,7 +16,7 @@ use rules::{CorrelationInput, Ruleset};
 use trail::sort::Partition;
 
 use crate::finding::Finding;
-use crate::pipeline::{EventInfo, correlated};
+use crate::pipeline::{EventInfo, correlated_events};
 use crate::resources::Resources;
 
 /// Partitions of the correlations that keep state per group-by tuple only; one more holds the
@@ -201,7 +201,31 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Splits a payload made by [`payload`] and [`put_info`] into its inputs and its encoded
+/// summary, with the summary's eventID and time in milliseconds; the summary is decoded with
+/// [`decode_info`] only if a correlation fires on it.
+pub(crate) fn split_payload(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, &[u8], String, i64)> {
+    let mut r = Reader { buf };
+    let inputs = r.inputs()?;
+    let info = r.buf;
+    let id = r.str()?;
+    let _time = r.len().and_then(|n| r.text(n))?;
+    let time_ms = i64::from_le_bytes(r.bytes::<8>()?);
+    Ok((inputs, info, id, time_ms))
+}
+
+/// Decodes a summary made by [`put_info`].
+pub(crate) fn decode_info(buf: &[u8]) -> io::Result<EventInfo> {
+    let mut r = Reader { buf };
+    let info = r.info()?;
+    if !r.buf.is_empty() {
+        return Err(bad());
+    }
+    Ok(info)
+}
+
 /// Decodes a payload made by [`payload`] and [`put_info`].
+#[cfg(test)]
 pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo)> {
     let mut r = Reader { buf };
     let inputs = r.inputs()?;
@@ -212,7 +236,7 @@ pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo
     Ok((inputs, info))
 }
 
-/// Correlates one partition in time order; returns its findings.
+/// Correlates one partition in time order; returns its findings, each with its rule index.
 ///
 /// An event's summary is kept while it can still be part of a correlation (`horizon_ms`, the
 /// longest timespan; for ever when a correlation has none). `last_ms` is the newest event of the
@@ -223,14 +247,15 @@ pub(crate) fn correlate(
     ruleset: &Ruleset,
     horizon_ms: Option<i64>,
     last_ms: i64,
-) -> io::Result<Vec<Finding>> {
+) -> io::Result<Vec<(usize, Finding)>> {
     let rules = ruleset.rules();
     let mut findings = Vec::new();
     let mut correlator = rules::Correlator::new(ruleset);
-    let mut infos: HashMap<String, EventInfo> = HashMap::new();
+    // Summaries stay encoded until a correlation that fires needs them.
+    let mut infos: HashMap<String, Vec<u8>> = HashMap::new();
     let mut order: VecDeque<(i64, String)> = VecDeque::new();
     let forget =
-        |infos: &mut HashMap<String, EventInfo>, order: &mut VecDeque<(i64, String)>, now: i64| {
+        |infos: &mut HashMap<String, Vec<u8>>, order: &mut VecDeque<(i64, String)>, now: i64| {
             if let Some(h) = horizon_ms {
                 while order.front().is_some_and(|(t, _)| *t < now - h) {
                     if let Some((_, id)) = order.pop_front() {
@@ -239,20 +264,29 @@ pub(crate) fn correlate(
                 }
             }
         };
+    let finding = |c: &rules::Correlated, infos: &HashMap<String, Vec<u8>>| {
+        let events = c
+            .event_ids
+            .iter()
+            .filter_map(|id| infos.get(id))
+            .map(|bytes| decode_info(bytes))
+            .collect::<io::Result<Vec<EventInfo>>>()?;
+        Ok::<_, io::Error>((c.rule, correlated_events(&rules[c.rule], c, &events)))
+    };
     part.finish(|_, payload| {
-        let (inputs, info) = decode(payload)?;
-        let fired = correlator.feed_inputs(info.time_ms, &info.id, inputs);
-        forget(&mut infos, &mut order, info.time_ms);
-        order.push_back((info.time_ms, info.id.clone()));
-        infos.insert(info.id.clone(), info);
+        let (inputs, info, id, time_ms) = split_payload(payload)?;
+        let fired = correlator.feed_inputs(time_ms, &id, inputs);
+        forget(&mut infos, &mut order, time_ms);
+        order.push_back((time_ms, id.clone()));
+        infos.insert(id, info.to_vec());
         for c in fired {
-            findings.push(correlated(&rules[c.rule], &c, &infos));
+            findings.push(finding(&c, &infos)?);
         }
         Ok(())
     })?;
     forget(&mut infos, &mut order, last_ms);
     for c in correlator.finish() {
-        findings.push(correlated(&rules[c.rule], &c, &infos));
+        findings.push(finding(&c, &infos)?);
     }
     Ok(findings)
 }

@@ -3,7 +3,6 @@
 //! the correlations read, ordered by (eventTime, eventID) through the external sorter (per group
 //! of correlation tuples, see [`crate::ordered`]) and correlated on every core, so memory stays flat.
 
-use std::collections::HashMap;
 use std::io;
 
 use jiff::Timestamp;
@@ -16,6 +15,7 @@ use trail::{ScanOptions, ScanReport, Source};
 use crate::finding::{Finding, Outcome, Severity, finding_id};
 use crate::ordered;
 use crate::resources::Resources;
+use crate::store::{Filed, FindingStore, Layout};
 
 /// Adds what an account snapshot knows to a finding.
 pub trait Enricher: Sync {
@@ -33,6 +33,12 @@ pub struct DetectOptions<'a> {
 /// What a run found, and what it read.
 pub struct Detection {
     pub findings: Vec<Finding>,
+    pub report: ScanReport,
+}
+
+/// What a run found, in output order, mostly on disk; and what it read.
+pub struct Streamed {
+    pub findings: FindingStore,
     pub report: ScanReport,
 }
 
@@ -269,6 +275,11 @@ struct Prefilter {
     /// light object.
     gates: Vec<(&'static str, std::collections::HashSet<String>)>,
     light_gates: Vec<(&'static str, std::collections::HashSet<String>)>,
+    /// Per detection with no pinned literal set but a condition on a typed string field that
+    /// every match needs (a regex on userIdentity.arn, say): that condition, judged on the
+    /// typed record.
+    checks: Vec<(Getter, rules::ir::Pred)>,
+    light_checks: Vec<(Getter, rules::ir::Pred)>,
     /// The fields the light object holds (what the light detections, the correlations on
     /// typed fields and the summary read), with their getters.
     light_fields: Vec<(&'static str, Getter)>,
@@ -279,11 +290,54 @@ struct Prefilter {
 
 fn gate_passes(
     gates: &[(&'static str, std::collections::HashSet<String>)],
+    checks: &[(Getter, rules::ir::Pred)],
     rec: &trail::Record<'_>,
 ) -> bool {
     gates.iter().any(|(field, set)| {
-        typed_field(rec, field).is_some_and(|v| set.contains(v) || set.contains(&v.to_lowercase()))
-    })
+        typed_field(rec, field).is_some_and(|v| set.contains(v) || contains_lowercased(set, v))
+    }) || checks
+        .iter()
+        .any(|(get, pred)| get(rec).is_some_and(|v| pred.matches_str(v) != Some(false)))
+}
+
+/// Whether `set` holds `v` lowercased, without allocating for short ASCII values (most
+/// records' gate fields): the same answer as `set.contains(&v.to_lowercase())`.
+fn contains_lowercased(set: &std::collections::HashSet<String>, v: &str) -> bool {
+    let mut buf = [0u8; 128];
+    if v.len() <= buf.len() && v.is_ascii() {
+        if !v.bytes().any(|b| b.is_ascii_uppercase()) {
+            // Already lowercase: the caller looked it up as it is.
+            return set.contains(v);
+        }
+        let buf = &mut buf[..v.len()];
+        buf.copy_from_slice(v.as_bytes());
+        buf.make_ascii_lowercase();
+        set.contains(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
+    } else {
+        set.contains(&v.to_lowercase())
+    }
+}
+
+/// A condition of `expr` on a typed string field that every match needs and that can be
+/// judged on the field's text alone, cheapest kind first.
+fn required_check(expr: &rules::ir::Expr) -> Option<(Getter, rules::ir::Pred)> {
+    use rules::ir::Pred;
+    expr.required()
+        .into_iter()
+        .filter(|(_, pred)| pred.matches_str("").is_some())
+        .filter_map(|(path, pred)| {
+            let (_, get) = TYPED_FIELDS.iter().find(|(p, _)| *p == path.text)?;
+            let cost = match pred {
+                Pred::StrSet { .. } => 0,
+                Pred::Str { .. } => 1,
+                Pred::Substrings { .. } => 2,
+                Pred::Cidr(_) => 3,
+                _ => 4,
+            };
+            Some((cost, *get, pred))
+        })
+        .min_by_key(|(cost, _, _)| *cost)
+        .map(|(_, get, pred)| (get, pred.clone()))
 }
 
 impl Prefilter {
@@ -295,6 +349,7 @@ impl Prefilter {
                 .collect()
         };
         let (mut gates, mut light_gates) = (empty(), empty());
+        let (mut checks, mut light_checks) = (Vec::new(), Vec::new());
         let (mut open, mut light_open) = (false, false);
         let mut light_fields = std::collections::BTreeSet::new();
         for (i, rule) in ruleset.rules().iter().enumerate() {
@@ -315,14 +370,19 @@ impl Prefilter {
                 .enumerate()
                 .filter_map(|(gi, f)| expr.pinned(f).map(|v| (gi, v)))
                 .min_by_key(|(gi, v)| (GATE_FIELDS[*gi] != "eventName", v.len()));
-            let (table, no_gate) = if light {
-                (&mut light_gates, &mut light_open)
+            let (table, checks, no_gate) = if light {
+                (&mut light_gates, &mut light_checks, &mut light_open)
             } else {
-                (&mut gates, &mut open)
+                (&mut gates, &mut checks, &mut open)
             };
             match best {
                 Some((gi, values)) => table[gi].1.extend(values),
-                None => *no_gate = true,
+                None => match required_check(expr) {
+                    // Judged on the typed record's field exactly as on the object the rule
+                    // sees (the light object holds that same string; so does the record).
+                    Some(check) => checks.push(check),
+                    None => *no_gate = true,
+                },
             }
         }
         // The light object also carries the gate fields, so a gated rule judged on it fails
@@ -361,15 +421,17 @@ impl Prefilter {
             light_open,
             gates,
             light_gates,
+            checks,
+            light_checks,
             light_fields,
             light_feeder,
         }
     }
 
     fn gate(&self, rec: &trail::Record<'_>) -> Gate {
-        if self.open || gate_passes(&self.gates, rec) {
+        if self.open || gate_passes(&self.gates, &self.checks, rec) {
             Gate::Full
-        } else if self.light_open || gate_passes(&self.light_gates, rec) {
+        } else if self.light_open || gate_passes(&self.light_gates, &self.light_checks, rec) {
             Gate::Light
         } else {
             Gate::Skip
@@ -388,12 +450,26 @@ fn correlation_fields(c: &rules::Correlation) -> Vec<String> {
     out
 }
 
-/// Runs the ruleset over the sources.
+/// Runs the ruleset over the sources; the findings come back in memory, in output order.
 pub fn detect(
     sources: &[Source],
     ruleset: &Ruleset,
     opts: &DetectOptions<'_>,
 ) -> io::Result<Detection> {
+    let streamed = detect_streamed(sources, ruleset, opts)?;
+    Ok(Detection {
+        findings: streamed.findings.into_findings(None)?,
+        report: streamed.report,
+    })
+}
+
+/// Runs the ruleset over the sources; the findings are kept in output order in a store that
+/// spills to temporary files beyond `opts.sort_memory`, so memory stays flat however many fire.
+pub fn detect_streamed(
+    sources: &[Source],
+    ruleset: &Ruleset,
+    opts: &DetectOptions<'_>,
+) -> io::Result<Streamed> {
     let rules = ruleset.rules();
     // Rules whose matches feed a correlation: only those events need time order.
     let mut feeds_correlation = vec![false; rules.len()];
@@ -409,7 +485,16 @@ pub fn detect(
     let mut sorter = PartitionedSorter::new(ordered::PARTITIONS + 1, opts.sort_memory);
     let mut last_ms: Option<i64> = None;
     let mut spill_error = None;
-    let mut findings: Vec<Finding> = Vec::new();
+    let layout = Layout::new(rules);
+    // A quarter of the budget: findings are written once and read back once, and memory the
+    // process has not touched yet is dear (every fresh page is zeroed by the kernel).
+    let mut store = FindingStore::new(layout.clone(), (opts.sort_memory / 4).max(1));
+    let file = |rule: usize, mut f: Finding| -> Filed {
+        if let Some(e) = opts.enricher {
+            e.enrich(&mut f);
+        }
+        layout.file(rule, &f)
+    };
     let report = trail::scan(
         sources,
         &opts.scan,
@@ -465,10 +550,16 @@ pub fn detect(
             };
             // Single-event findings are built here, on every core; only events that feed a
             // correlation are kept, in time order, for the correlator.
-            let singles: Vec<Finding> = hits
+            let singles: Vec<Filed> = hits
                 .iter()
                 .filter(|h| rules[h.rule].emits)
-                .map(|h| single(&rules[h.rule], &info))
+                .map(|h| {
+                    let f = single_ref(&rules[h.rule], &info);
+                    match opts.enricher {
+                        Some(_) => file(h.rule, f.to_finding()),
+                        None => layout.file_single(h.rule, &f),
+                    }
+                })
                 .collect();
             let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
                 // Payloads: per partition, what each correlation reads of the event (its
@@ -489,7 +580,13 @@ pub fn detect(
             Some((singles, ordered))
         },
         |(singles, ordered)| {
-            findings.extend(singles);
+            for filed in singles {
+                if spill_error.is_none()
+                    && let Err(e) = store.push(filed)
+                {
+                    spill_error = Some(e);
+                }
+            }
             if let Some((key, time_ms, items)) = ordered {
                 last_ms = last_ms.max(Some(time_ms));
                 for (part, payload) in items {
@@ -514,31 +611,87 @@ pub fn detect(
         .map(|c| c.timespan_ms)
         .try_fold(0i64, |acc, span| span.map(|s| acc.max(s)));
     let last_ms = last_ms.unwrap_or(i64::MIN);
-    let correlated: Vec<io::Result<Vec<Finding>>> = sorter
+    let correlated: Vec<io::Result<Vec<Filed>>> = sorter
         .finish()
         .into_par_iter()
-        .map(|part| ordered::correlate(part, ruleset, horizon_ms, last_ms))
+        .map(|part| {
+            let found = ordered::correlate(part, ruleset, horizon_ms, last_ms)?;
+            Ok(found.into_iter().map(|(rule, f)| file(rule, f)).collect())
+        })
         .collect();
     for part in correlated {
-        findings.extend(part?);
-    }
-    if let Some(e) = opts.enricher {
-        for f in &mut findings {
-            e.enrich(f);
+        for filed in part? {
+            store.push(filed)?;
         }
     }
-    crate::output::sort(&mut findings);
-    Ok(Detection { findings, report })
+    Ok(Streamed {
+        findings: store,
+        report,
+    })
 }
 
 fn severity(rule: &rules::RuleInfo) -> Severity {
     Severity::parse(rule.level.as_str()).unwrap_or(Severity::Medium)
 }
 
-fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
+/// A single-event finding borrowing from its rule and event: serialises exactly as the
+/// [`Finding`] it stands for (same fields in the same order; `source_ips` and `context`, empty
+/// until enrichment, are left out as `Finding` leaves them out when empty).
+#[derive(serde::Serialize)]
+pub(crate) struct SingleRef<'a> {
+    id: String,
+    rule_id: &'a str,
+    title: &'a str,
+    pub(crate) severity: Severity,
+    outcome: Outcome,
+    event_ids: &'a [String],
+    event_name: &'a str,
+    pub(crate) event_time: &'a str,
+    principal: Option<&'a str>,
+    source_ip: Option<&'a str>,
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+    error_code: Option<&'a str>,
+    resources: &'a Resources,
+    attack: &'a [String],
+    kb: Option<&'a str>,
+    story: String,
+}
+
+impl SingleRef<'_> {
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn to_finding(&self) -> Finding {
+        Finding {
+            id: self.id.clone(),
+            rule_id: self.rule_id.to_string(),
+            title: self.title.to_string(),
+            severity: self.severity,
+            outcome: self.outcome,
+            event_ids: self.event_ids.to_vec(),
+            event_name: self.event_name.to_string(),
+            event_time: self.event_time.to_string(),
+            principal: self.principal.map(str::to_string),
+            source_ip: self.source_ip.map(str::to_string),
+            source_ips: Vec::new(),
+            account: self.account.map(str::to_string),
+            region: self.region.map(str::to_string),
+            error_code: self.error_code.map(str::to_string),
+            resources: self.resources.clone(),
+            attack: self.attack.to_vec(),
+            kb: self.kb.map(str::to_string),
+            story: self.story.clone(),
+            context: Vec::new(),
+        }
+    }
+}
+
+fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo) -> SingleRef<'a> {
     let failed = e.error_code.is_some();
     let base = severity(rule);
-    let ids = vec![e.id.clone()];
+    let ids = std::slice::from_ref(&e.id);
     let who = e
         .principal
         .as_deref()
@@ -555,10 +708,10 @@ fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
     if let Some(code) = &e.error_code {
         story.push_str(&format!(" — refused: {code}"));
     }
-    Finding {
-        id: finding_id(&rule.rule_id, &ids),
-        rule_id: rule.rule_id.clone(),
-        title: rule.title.clone(),
+    SingleRef {
+        id: finding_id(&rule.rule_id, ids),
+        rule_id: &rule.rule_id,
+        title: &rule.title,
         severity: if failed { base.lowered() } else { base },
         outcome: if failed {
             Outcome::Failed
@@ -566,35 +719,53 @@ fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
             Outcome::Succeeded
         },
         event_ids: ids,
-        event_name: e.name.clone(),
-        event_time: e.time.clone(),
-        principal: e.principal.clone(),
-        source_ip: e.source_ip.clone(),
-        source_ips: Vec::new(),
-        account: e.account.clone(),
-        region: e.region.clone(),
-        error_code: e.error_code.clone(),
-        resources: e.resources.clone(),
-        attack: rule.attack.clone(),
-        kb: rule.kb.clone(),
+        event_name: &e.name,
+        event_time: &e.time,
+        principal: e.principal.as_deref(),
+        source_ip: e.source_ip.as_deref(),
+        account: e.account.as_deref(),
+        region: e.region.as_deref(),
+        error_code: e.error_code.as_deref(),
+        resources: &e.resources,
+        attack: &rule.attack,
+        kb: rule.kb.as_deref(),
         story,
-        context: Vec::new(),
     }
 }
 
+#[cfg(test)]
+fn single(rule: &rules::RuleInfo, e: &EventInfo) -> Finding {
+    single_ref(rule, e).to_finding()
+}
+
+#[cfg(test)]
 pub(crate) fn correlated(
     rule: &rules::RuleInfo,
     c: &Correlated,
-    infos: &HashMap<String, EventInfo>,
+    infos: &std::collections::HashMap<String, EventInfo>,
 ) -> Finding {
-    let events: Vec<&EventInfo> = c.event_ids.iter().filter_map(|id| infos.get(id)).collect();
+    let events: Vec<EventInfo> = c
+        .event_ids
+        .iter()
+        .filter_map(|id| infos.get(id).cloned())
+        .collect();
+    correlated_events(rule, c, &events)
+}
+
+/// The finding of a fired correlation, from the summaries still held of its events (in the
+/// order of its event ids).
+pub(crate) fn correlated_events(
+    rule: &rules::RuleInfo,
+    c: &Correlated,
+    events: &[EventInfo],
+) -> Finding {
     let first = events.first();
     let mut resources = Resources::default();
-    for e in &events {
+    for e in events {
         resources.merge(&e.resources);
     }
     let mut names: Vec<&str> = Vec::new();
-    for e in &events {
+    for e in events {
         if !names.contains(&e.name.as_str()) {
             names.push(&e.name);
         }
@@ -687,7 +858,7 @@ pub(crate) fn correlated(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
+    use std::collections::{HashMap, VecDeque};
     use std::path::{Path, PathBuf};
 
     use rules::RuleMatch;

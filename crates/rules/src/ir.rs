@@ -188,6 +188,20 @@ fn number_of(v: &Value) -> Option<f64> {
 }
 
 impl Pred {
+    /// Whether a field holding the string `s` satisfies this predicate, exactly as
+    /// [`Expr::eval`] judges it; `None` for predicates that read more than the string (numbers,
+    /// time parts, null, presence, other fields).
+    pub fn matches_str(&self, s: &str) -> Option<bool> {
+        match self {
+            Pred::Str { .. }
+            | Pred::StrSet { .. }
+            | Pred::Substrings { .. }
+            | Pred::Regex(_)
+            | Pred::Cidr(_) => Some(self.match_text(s)),
+            _ => None,
+        }
+    }
+
     fn match_text(&self, s: &str) -> bool {
         match self {
             Pred::Str { pat, cased } => {
@@ -303,6 +317,16 @@ impl Expr {
             }
             Expr::Const(false) => Some(Vec::new()),
             _ => None,
+        }
+    }
+
+    /// Field predicates every match needs: the field conditions this expression is a
+    /// conjunction of (through nested `And`s), as `(path, predicate)`.
+    pub fn required(&self) -> Vec<(&FieldPath, &Pred)> {
+        match self {
+            Expr::And(xs) => xs.iter().flat_map(Expr::required).collect(),
+            Expr::Field { path, pred } => vec![(path, pred)],
+            _ => Vec::new(),
         }
     }
 

@@ -94,14 +94,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sort_memory: args.sort_memory_mib << 20,
         enricher: snapshot.as_ref().map(|s| s as &dyn detect::Enricher),
     };
-    let detection = detect::detect(&sources, &loaded.ruleset, &opts)?;
-    let mut findings = detection.findings;
-    if let Some(min) = args.min_severity {
-        findings.retain(|f| f.severity >= min);
-    }
-    // The process ends after this command: freeing every finding one by one (there can be
-    // hundreds of thousands) would only delay the exit.
-    let findings = std::mem::ManuallyDrop::new(findings);
+    let detection = detect::detect_streamed(&sources, &loaded.ruleset, &opts)?;
+    let store = detection.findings;
+    let min = args.min_severity;
+    // Findings at or above --min-severity, per severity, most severe first.
+    let counts: Vec<(Severity, usize)> = store
+        .counts()
+        .into_iter()
+        .filter(|(sev, n)| *n > 0 && min.is_none_or(|m| *sev >= m))
+        .collect();
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
 
     let tty = io::stdout().is_terminal();
     let format = args.format.unwrap_or(if tty {
@@ -110,36 +112,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report::Format::Jsonl
     });
     let mut out = BufWriter::new(io::stdout().lock());
-    match format {
-        report::Format::Table => {
-            let color = tty && std::env::var_os("NO_COLOR").is_none();
-            detect::output::table(&mut out, &findings, color)?;
-            if findings.is_empty() {
-                writeln!(out, "no findings")?;
+    if let report::Format::Jsonl = format {
+        // Straight from the store, one line at a time: memory stays flat.
+        store.for_each_line(min, |line| {
+            out.write_all(line)?;
+            out.write_all(b"\n")
+        })?;
+    } else {
+        let findings = store.into_findings(min)?;
+        // The process ends after this command: freeing every finding one by one (there can be
+        // hundreds of thousands) would only delay the exit.
+        let findings = std::mem::ManuallyDrop::new(findings);
+        match format {
+            report::Format::Table => {
+                let color = tty && std::env::var_os("NO_COLOR").is_none();
+                detect::output::table(&mut out, &findings, color)?;
+                if findings.is_empty() {
+                    writeln!(out, "no findings")?;
+                }
             }
+            report::Format::Json => detect::output::json(&mut out, &findings)?,
+            report::Format::Csv => detect::output::csv(&mut out, &findings)?,
+            report::Format::Jsonl => detect::output::jsonl(&mut out, &findings)?,
         }
-        report::Format::Jsonl => detect::output::jsonl(&mut out, &findings)?,
-        report::Format::Json => detect::output::json(&mut out, &findings)?,
-        report::Format::Csv => detect::output::csv(&mut out, &findings)?,
     }
     out.flush()?;
     let report = finish_report(early, detection.report);
-    let mut by_severity: Vec<String> = Vec::new();
-    for sev in [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ] {
-        let n = findings.iter().filter(|f| f.severity == sev).count();
-        if n > 0 {
-            by_severity.push(format!("{n} {sev}"));
-        }
-    }
+    let by_severity: Vec<String> = counts.iter().map(|(sev, n)| format!("{n} {sev}")).collect();
     eprintln!(
         "trailhound: {} findings{} from {} rules",
-        findings.len(),
+        total,
         if by_severity.is_empty() {
             String::new()
         } else {
@@ -151,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     if let Some(threshold) = args.fail_on
-        && findings.iter().any(|f| f.severity >= threshold)
+        && counts.iter().any(|(sev, _)| *sev >= threshold)
     {
         return Ok(ExitCode::from(1));
     }
