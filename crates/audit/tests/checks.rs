@@ -23,15 +23,13 @@ fn every_builtin_check_compiles_and_passes_its_tests() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn a_check_with_a_typo_in_a_fact_does_not_compile() {
-    let thresholds = Config::defaults().threshold_values();
-    let text = r#"
+/// The smallest valid check: one positive and one negative test.
+const MINIMAL_CHECK: &str = r#"
 id = "x"
 title = "t"
 severity = "low"
 resource = "instance"
-where = "stat == 'running'"
+where = "state == 'running'"
 message = "{id}"
 rationale = "r"
 remediation = "r"
@@ -44,6 +42,11 @@ name = "b"
 expect = false
 resource = { state = "stopped" }
 "#;
+
+#[test]
+fn a_check_with_a_typo_in_a_fact_does_not_compile() {
+    let thresholds = Config::defaults().threshold_values();
+    let text = &MINIMAL_CHECK.replace("state ==", "stat ==");
     let err = Check::compile("x.toml", text, &thresholds).unwrap_err();
     assert!(err.to_string().contains("no fact \"stat\""), "{err}");
     let fixed = text.replace("stat ==", "state ==");
@@ -127,24 +130,10 @@ fn the_generated_reference_is_current() {
 #[test]
 fn remediation_placeholders_are_filled_and_other_braces_kept() {
     let thresholds = Config::defaults().threshold_values();
-    let text = r#"
-id = "x"
-title = "t"
-severity = "low"
-resource = "instance"
-where = "state == 'running'"
-message = "{id}"
-rationale = "r"
-remediation = "aws ec2 modify-instance-metadata-options --instance-id {id} --cli-input-json '{\"HttpTokens\":\"required\"}' {HttpTokens=required} in {region}"
-[[tests]]
-name = "a"
-expect = true
-resource = { state = "running" }
-[[tests]]
-name = "b"
-expect = false
-resource = { state = "stopped" }
-"#;
+    let text = &MINIMAL_CHECK.replace(
+        "remediation = \"r\"",
+        r#"remediation = "aws ec2 modify-instance-metadata-options --instance-id {id} --cli-input-json '{\"HttpTokens\":\"required\"}' {HttpTokens=required} in {region}""#,
+    );
     let check = Check::compile("x.toml", text, &thresholds).unwrap();
     assert_eq!(check.remediation_placeholders(), ["id", "region"]);
     // The facts a placeholder reads are built for the check.
