@@ -45,6 +45,31 @@ pub struct Resources {
     pub flow_log_ids: BTreeSet<String>,
 }
 
+/// Calls `$m!` with the names of [`Resources`]' sets in declaration order: the one list that
+/// [`Resources::sets`], [`Resources::sets_mut`] and so [`Resources::merge`] share.
+macro_rules! each_set {
+    ($m:ident) => {
+        $m!(
+            key_names,
+            key_pair_ids,
+            instance_ids,
+            group_ids,
+            user_names,
+            role_names,
+            access_key_ids,
+            ssh_public_key_ids,
+            trail_names,
+            image_ids,
+            snapshot_ids,
+            volume_ids,
+            network_acl_ids,
+            network_interface_ids,
+            association_ids,
+            flow_log_ids
+        )
+    };
+}
+
 /// Id prefixes EC2 uses, with the hex tail they carry.
 /// Picks the set an id belongs in.
 type Field = fn(&mut Resources) -> &mut BTreeSet<String>;
@@ -137,106 +162,24 @@ impl Resources {
 
     /// Every set, in declaration order (for compact encodings).
     pub(crate) fn sets(&self) -> [&BTreeSet<String>; 16] {
-        let Resources {
-            key_names,
-            key_pair_ids,
-            instance_ids,
-            group_ids,
-            user_names,
-            role_names,
-            access_key_ids,
-            ssh_public_key_ids,
-            trail_names,
-            image_ids,
-            snapshot_ids,
-            volume_ids,
-            network_acl_ids,
-            network_interface_ids,
-            association_ids,
-            flow_log_ids,
-        } = self;
-        [
-            key_names,
-            key_pair_ids,
-            instance_ids,
-            group_ids,
-            user_names,
-            role_names,
-            access_key_ids,
-            ssh_public_key_ids,
-            trail_names,
-            image_ids,
-            snapshot_ids,
-            volume_ids,
-            network_acl_ids,
-            network_interface_ids,
-            association_ids,
-            flow_log_ids,
-        ]
+        macro_rules! refs {
+            ($($f:ident),*) => { [$(&self.$f),*] };
+        }
+        each_set!(refs)
     }
 
     /// Every set, mutably, in the order of [`Resources::sets`].
     pub(crate) fn sets_mut(&mut self) -> [&mut BTreeSet<String>; 16] {
-        let Resources {
-            key_names,
-            key_pair_ids,
-            instance_ids,
-            group_ids,
-            user_names,
-            role_names,
-            access_key_ids,
-            ssh_public_key_ids,
-            trail_names,
-            image_ids,
-            snapshot_ids,
-            volume_ids,
-            network_acl_ids,
-            network_interface_ids,
-            association_ids,
-            flow_log_ids,
-        } = self;
-        [
-            key_names,
-            key_pair_ids,
-            instance_ids,
-            group_ids,
-            user_names,
-            role_names,
-            access_key_ids,
-            ssh_public_key_ids,
-            trail_names,
-            image_ids,
-            snapshot_ids,
-            volume_ids,
-            network_acl_ids,
-            network_interface_ids,
-            association_ids,
-            flow_log_ids,
-        ]
+        macro_rules! refs {
+            ($($f:ident),*) => { [$(&mut self.$f),*] };
+        }
+        each_set!(refs)
     }
 
     pub fn merge(&mut self, other: &Resources) {
-        macro_rules! merge {
-            ($($f:ident),*) => { $( self.$f.extend(other.$f.iter().cloned()); )* };
+        for (mine, theirs) in self.sets_mut().into_iter().zip(other.sets()) {
+            mine.extend(theirs.iter().cloned());
         }
-        merge!(
-            key_names,
-            key_pair_ids,
-            instance_ids,
-            group_ids,
-            user_names,
-            role_names,
-            access_key_ids,
-            ssh_public_key_ids,
-            trail_names,
-            image_ids,
-            snapshot_ids,
-            volume_ids,
-            network_acl_ids,
-            network_interface_ids,
-            association_ids,
-            flow_log_ids
-        );
     }
 
     /// A short text for one-line stories: the most telling ids first.
