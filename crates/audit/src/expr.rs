@@ -566,22 +566,24 @@ fn collect_fields(e: &Expr, prefix: &[String], out: &mut Vec<Vec<String>>) {
     }
 }
 
-/// Follows a dotted path through objects. A path segment on a list is not descended (use `any`).
-/// [`lookup`] with the path written with dots (`exposure.ssh`), without splitting it into strings.
-pub fn lookup_dotted<'v>(object: &'v Value, dotted: &str) -> Option<&'v Value> {
+/// Follows a path through objects, one segment per step. A path segment on a list is not
+/// descended (use `any`).
+fn follow<S: AsRef<str>>(object: &Value, segments: impl IntoIterator<Item = S>) -> Option<&Value> {
     let mut cur = object;
-    for segment in dotted.split('.') {
-        cur = cur.as_object()?.get(segment)?;
+    for segment in segments {
+        cur = cur.as_object()?.get(segment.as_ref())?;
     }
     Some(cur)
 }
 
+/// [`follow`] along a path already split into segments.
 pub fn lookup<'v>(object: &'v Value, path: &[String]) -> Option<&'v Value> {
-    let mut cur = object;
-    for segment in path {
-        cur = cur.as_object()?.get(segment)?;
-    }
-    Some(cur)
+    follow(object, path)
+}
+
+/// [`follow`] along a path written with dots (`exposure.ssh`), without splitting it into strings.
+pub fn lookup_dotted<'v>(object: &'v Value, dotted: &str) -> Option<&'v Value> {
+    follow(object, dotted.split('.'))
 }
 
 pub fn truthy(v: &Value) -> bool {
