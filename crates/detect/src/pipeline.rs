@@ -91,6 +91,47 @@ impl EventInfo {
     }
 }
 
+impl EventInfo {
+    /// An event's summary from its typed record and its request and response, parsed alone
+    /// (`None` for a part not read): the same as [`EventInfo::from`] the whole record when both
+    /// parts are given, as the summary reads nothing else.
+    fn from_record(
+        rec: &trail::Record<'_>,
+        request: Option<&Value>,
+        response: Option<&Value>,
+    ) -> EventInfo {
+        let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
+        let identity = identity(rec);
+        let principal = text(identity.and_then(|i| i.arn.as_deref()))
+            .or_else(|| text(identity.and_then(|i| i.invoked_by.as_deref())))
+            .or_else(|| text(identity.and_then(|i| i.principal_id.as_deref())));
+        let mut resources = Resources::default();
+        resources.add_parts(
+            rec.event_source.as_deref().unwrap_or_default(),
+            request,
+            response,
+            identity.and_then(|i| i.arn.as_deref()),
+        );
+        let time = text(rec.event_time.as_deref()).unwrap_or_default();
+        EventInfo {
+            id: text(rec.event_id.as_deref()).unwrap_or_default(),
+            time_ms: time
+                .parse::<Timestamp>()
+                .map(|t| t.as_millisecond())
+                .unwrap_or(0),
+            time,
+            name: text(rec.event_name.as_deref()).unwrap_or_default(),
+            principal,
+            source_ip: text(rec.source_ip_address.as_deref()),
+            account: text(rec.recipient_account_id.as_deref())
+                .or_else(|| text(identity.and_then(|i| i.account_id.as_deref()))),
+            region: text(rec.aws_region.as_deref()),
+            error_code: text(rec.error_code.as_deref()),
+            resources,
+        }
+    }
+}
+
 pub use trail::record::short_principal;
 
 /// Fields of the typed record a rule's detection can be gated on without parsing the record.
@@ -121,134 +162,56 @@ fn issuer<'r>(r: &'r trail::Record<'_>) -> Option<&'r trail::SessionIssuer<'r>> 
         .as_ref()
 }
 
-/// The string fields of the typed record, by Sigma field path, and how to read each: a rule that
-/// reads only these can be judged on a small object built from the typed record, exactly as on the
-/// whole record. Gating, the light object and the summary all read fields through this one table.
-const TYPED_FIELDS: &[(&str, Getter)] = &[
-    ("eventVersion", |r| r.event_version.as_deref()),
-    ("eventTime", |r| r.event_time.as_deref()),
-    ("eventSource", |r| r.event_source.as_deref()),
-    ("eventName", |r| r.event_name.as_deref()),
-    ("awsRegion", |r| r.aws_region.as_deref()),
-    ("sourceIPAddress", |r| r.source_ip_address.as_deref()),
-    ("userAgent", |r| r.user_agent.as_deref()),
-    ("errorCode", |r| r.error_code.as_deref()),
-    ("errorMessage", |r| r.error_message.as_deref()),
-    ("eventID", |r| r.event_id.as_deref()),
-    ("eventType", |r| r.event_type.as_deref()),
-    ("recipientAccountId", |r| r.recipient_account_id.as_deref()),
-    ("vpcEndpointId", |r| r.vpc_endpoint_id.as_deref()),
-    ("userIdentity.type", |r| identity(r)?.kind.as_deref()),
-    ("userIdentity.arn", |r| identity(r)?.arn.as_deref()),
-    ("userIdentity.accountId", |r| {
-        identity(r)?.account_id.as_deref()
-    }),
-    ("userIdentity.principalId", |r| {
-        identity(r)?.principal_id.as_deref()
-    }),
-    ("userIdentity.accessKeyId", |r| {
-        identity(r)?.access_key_id.as_deref()
-    }),
-    ("userIdentity.userName", |r| {
-        identity(r)?.user_name.as_deref()
-    }),
-    ("userIdentity.invokedBy", |r| {
-        identity(r)?.invoked_by.as_deref()
-    }),
-    ("userIdentity.sessionContext.sessionIssuer.type", |r| {
-        issuer(r)?.kind.as_deref()
-    }),
-    ("userIdentity.sessionContext.sessionIssuer.arn", |r| {
-        issuer(r)?.arn.as_deref()
-    }),
-    ("userIdentity.sessionContext.sessionIssuer.accountId", |r| {
-        issuer(r)?.account_id.as_deref()
-    }),
-    (
-        "userIdentity.sessionContext.sessionIssuer.principalId",
-        |r| issuer(r)?.principal_id.as_deref(),
-    ),
-    ("userIdentity.sessionContext.sessionIssuer.userName", |r| {
-        issuer(r)?.user_name.as_deref()
-    }),
-];
+/// Declares the string fields of the typed record, by Sigma field path, and how to read each,
+/// both as a table ([`TYPED_FIELDS`]) and as one `match` on the path ([`typed_field`], read
+/// per record), from one list. A rule that reads only these is judged on the typed record
+/// exactly as on the whole record; gating, light matching and the summary all read through them.
+macro_rules! typed_fields {
+    ($($path:literal => |$r:ident| $get:expr,)*) => {
+        const TYPED_FIELDS: &[(&str, Getter)] = &[$(($path, |$r| $get)),*];
+
+        fn typed_field<'r>(rec: &'r trail::Record<'_>, path: &str) -> Option<&'r str> {
+            match path {
+                $($path => {
+                    let $r = rec;
+                    $get
+                })*
+                _ => None,
+            }
+        }
+    };
+}
+
+typed_fields! {
+    "eventVersion" => |r| r.event_version.as_deref(),
+    "eventTime" => |r| r.event_time.as_deref(),
+    "eventSource" => |r| r.event_source.as_deref(),
+    "eventName" => |r| r.event_name.as_deref(),
+    "awsRegion" => |r| r.aws_region.as_deref(),
+    "sourceIPAddress" => |r| r.source_ip_address.as_deref(),
+    "userAgent" => |r| r.user_agent.as_deref(),
+    "errorCode" => |r| r.error_code.as_deref(),
+    "errorMessage" => |r| r.error_message.as_deref(),
+    "eventID" => |r| r.event_id.as_deref(),
+    "eventType" => |r| r.event_type.as_deref(),
+    "recipientAccountId" => |r| r.recipient_account_id.as_deref(),
+    "vpcEndpointId" => |r| r.vpc_endpoint_id.as_deref(),
+    "userIdentity.type" => |r| identity(r)?.kind.as_deref(),
+    "userIdentity.arn" => |r| identity(r)?.arn.as_deref(),
+    "userIdentity.accountId" => |r| identity(r)?.account_id.as_deref(),
+    "userIdentity.principalId" => |r| identity(r)?.principal_id.as_deref(),
+    "userIdentity.accessKeyId" => |r| identity(r)?.access_key_id.as_deref(),
+    "userIdentity.userName" => |r| identity(r)?.user_name.as_deref(),
+    "userIdentity.invokedBy" => |r| identity(r)?.invoked_by.as_deref(),
+    "userIdentity.sessionContext.sessionIssuer.type" => |r| issuer(r)?.kind.as_deref(),
+    "userIdentity.sessionContext.sessionIssuer.arn" => |r| issuer(r)?.arn.as_deref(),
+    "userIdentity.sessionContext.sessionIssuer.accountId" => |r| issuer(r)?.account_id.as_deref(),
+    "userIdentity.sessionContext.sessionIssuer.principalId" => |r| issuer(r)?.principal_id.as_deref(),
+    "userIdentity.sessionContext.sessionIssuer.userName" => |r| issuer(r)?.user_name.as_deref(),
+}
 
 fn is_typed(path: &str) -> bool {
     TYPED_FIELDS.iter().any(|(p, _)| *p == path)
-}
-
-fn typed_field<'r>(rec: &'r trail::Record<'_>, path: &str) -> Option<&'r str> {
-    TYPED_FIELDS
-        .iter()
-        .find(|(p, _)| *p == path)
-        .and_then(|(_, get)| get(rec))
-}
-
-/// The typed fields an event's summary ([`EventInfo`]) reads.
-const SUMMARY_FIELDS: &[&str] = &[
-    "eventID",
-    "eventTime",
-    "eventName",
-    "awsRegion",
-    "sourceIPAddress",
-    "recipientAccountId",
-    "errorCode",
-    "userIdentity.arn",
-    "userIdentity.invokedBy",
-    "userIdentity.principalId",
-    "userIdentity.accountId",
-];
-
-/// The typed record as a small JSON object holding the typed fields it has of `fields` (a
-/// subset of [`TYPED_FIELDS`], in its order).
-fn light_value(rec: &trail::Record<'_>, fields: &[(&'static str, Getter)]) -> Value {
-    let mut root = serde_json::Map::new();
-    'fields: for (path, get) in fields {
-        let Some(v) = get(rec) else {
-            continue;
-        };
-        let (parents, leaf) = match path.rsplit_once('.') {
-            Some((parents, leaf)) => (Some(parents), leaf),
-            None => (None, *path),
-        };
-        let mut map = &mut root;
-        for segment in parents.into_iter().flat_map(|p| p.split('.')) {
-            let slot = map
-                .entry(segment)
-                .or_insert_with(|| Value::Object(Default::default()));
-            // Only objects are ever inserted on the way down; anything else is left alone.
-            let Value::Object(next) = slot else {
-                continue 'fields;
-            };
-            map = next;
-        }
-        map.insert(leaf.to_string(), Value::from(v));
-    }
-    Value::Object(root)
-}
-
-/// An event's summary from its light object and its request and response, parsed alone: the
-/// same as [`EventInfo::from`] the whole record, which is all the summary reads. `None` when
-/// either does not parse (the whole record would not either).
-fn summary_of(rec: &trail::Record<'_>, light: &mut Value) -> Option<EventInfo> {
-    let parts = [
-        ("requestParameters", rec.request_parameters),
-        ("responseElements", rec.response_elements),
-    ];
-    let mut added = Vec::new();
-    for (name, raw) in parts {
-        if let (Some(raw), Value::Object(map)) = (raw, &mut *light) {
-            map.insert(name.to_string(), serde_json::from_str(raw.get()).ok()?);
-            added.push(name);
-        }
-    }
-    let info = EventInfo::from(light);
-    if let Value::Object(map) = light {
-        for name in added {
-            map.remove(name);
-        }
-    }
-    Some(info)
 }
 
 /// What to do with a record before any JSON tree is built for it.
@@ -280,9 +243,8 @@ struct Prefilter {
     /// typed record.
     checks: Vec<(Getter, rules::ir::Pred)>,
     light_checks: Vec<(Getter, rules::ir::Pred)>,
-    /// The fields the light object holds (what the light detections, the correlations on
-    /// typed fields and the summary read), with their getters.
-    light_fields: Vec<(&'static str, Getter)>,
+    /// Per rule: its detection reads only typed fields (no keywords, no fieldref).
+    light_rule: Vec<bool>,
     /// Per rule: it emits no findings of its own and every correlation it feeds reads only
     /// typed fields, so its events need no full parse.
     light_feeder: Vec<bool>,
@@ -351,7 +313,7 @@ impl Prefilter {
         let (mut gates, mut light_gates) = (empty(), empty());
         let (mut checks, mut light_checks) = (Vec::new(), Vec::new());
         let (mut open, mut light_open) = (false, false);
-        let mut light_fields = std::collections::BTreeSet::new();
+        let mut light_rule = vec![false; ruleset.rules().len()];
         for (i, rule) in ruleset.rules().iter().enumerate() {
             let Some(expr) = ruleset.detection(i) else {
                 continue;
@@ -360,9 +322,7 @@ impl Prefilter {
             let light = !needs.keywords
                 && !needs.modifiers.contains("fieldref")
                 && needs.fields.iter().all(|f| is_typed(f));
-            if light {
-                light_fields.extend(needs.fields.iter().cloned());
-            }
+            light_rule[i] = light;
             // eventName when it is pinned (the most selective field by far: `eventSource:
             // ec2.amazonaws.com` is one value but half the records), else the smallest set.
             let best = GATE_FIELDS
@@ -385,18 +345,13 @@ impl Prefilter {
                 },
             }
         }
-        // The light object also carries the gate fields, so a gated rule judged on it fails
-        // exactly where it fails on the whole record.
-        light_fields.extend(GATE_FIELDS.iter().map(|f| f.to_string()));
         gates.retain(|(_, set)| !set.is_empty());
         light_gates.retain(|(_, set)| !set.is_empty());
-        // An event's summary (`EventInfo`) and the fields of correlations that read only typed
-        // fields come from the light object too.
+        // Correlations that read only typed fields take them from the typed record too.
         let mut light_feeder = vec![false; ruleset.rules().len()];
         for c in ruleset.correlations() {
             let fields = correlation_fields(c);
             if fields.iter().all(|p| is_typed(p)) {
-                light_fields.extend(fields);
                 for &r in &c.rules {
                     light_feeder[r] = true;
                 }
@@ -410,12 +365,6 @@ impl Prefilter {
                 }
             }
         }
-        light_fields.extend(SUMMARY_FIELDS.iter().map(|f| f.to_string()));
-        let light_fields = TYPED_FIELDS
-            .iter()
-            .filter(|(path, _)| light_fields.contains(*path))
-            .copied()
-            .collect();
         Prefilter {
             open,
             light_open,
@@ -423,7 +372,7 @@ impl Prefilter {
             light_gates,
             checks,
             light_checks,
-            light_fields,
+            light_rule,
             light_feeder,
         }
     }
@@ -499,44 +448,55 @@ pub fn detect_streamed(
         sources,
         &opts.scan,
         |rec, raw, time| {
+            // Light rules read typed fields only: they are judged on the typed record itself.
+            let get = |path: &rules::ir::FieldPath| typed_field(rec, &path.text);
             let light = match prefilter.gate(rec) {
                 Gate::Skip => return None,
                 Gate::Light => {
                     // Rules gated on other fields cannot match here: their pinned field fails.
-                    let light = light_value(rec, &prefilter.light_fields);
-                    let hits = ruleset.matches(&light);
+                    let hits = ruleset.matches_strings(
+                        rec.event_name.as_deref(),
+                        rec.event_source.as_deref(),
+                        &get,
+                        |rule| prefilter.light_rule[rule],
+                    );
                     if hits.is_empty() {
                         return None;
                     }
-                    Some((hits, light))
+                    Some(hits)
                 }
                 Gate::Full => None,
             };
             // An event that only feeds correlations reading typed fields needs no full parse:
-            // the light object carries what they and the finding's summary read. One that
-            // emits findings needs the resources its request and response name as well: only
-            // those two are parsed, unless it also feeds a correlation reading other fields.
+            // the typed record holds what they and the finding's summary read. One that emits
+            // findings needs the resources its request and response name as well: only those
+            // two are parsed, unless it also feeds a correlation reading other fields.
             let (hits, value, info) = match light {
-                Some((hits, light))
+                Some(hits)
                     if hits
                         .iter()
                         .all(|h| !rules[h.rule].emits && prefilter.light_feeder[h.rule]) =>
                 {
-                    let info = EventInfo::from(&light);
-                    (hits, light, info)
+                    (hits, None, EventInfo::from_record(rec, None, None))
                 }
-                Some((hits, mut light))
+                Some(hits)
                     if hits
                         .iter()
                         .all(|h| !feeds_correlation[h.rule] || prefilter.light_feeder[h.rule]) =>
                 {
-                    let info = summary_of(rec, &mut light)?;
-                    (hits, light, info)
+                    let part = |raw: Option<&serde_json::value::RawValue>| {
+                        raw.map(|raw| serde_json::from_str::<Value>(raw.get()))
+                            .transpose()
+                    };
+                    let request = part(rec.request_parameters).ok()?;
+                    let response = part(rec.response_elements).ok()?;
+                    let info = EventInfo::from_record(rec, request.as_ref(), response.as_ref());
+                    (hits, None, info)
                 }
-                Some((hits, _)) => {
+                Some(hits) => {
                     let value: Value = serde_json::from_str(raw.get()).ok()?;
                     let info = EventInfo::from(&value);
-                    (hits, value, info)
+                    (hits, Some(value), info)
                 }
                 None => {
                     let value: Value = serde_json::from_str(raw.get()).ok()?;
@@ -545,7 +505,7 @@ pub fn detect_streamed(
                         return None;
                     }
                     let info = EventInfo::from(&value);
-                    (hits, value, info)
+                    (hits, Some(value), info)
                 }
             };
             // Single-event findings are built here, on every core; only events that feed a
@@ -564,7 +524,11 @@ pub fn detect_streamed(
             let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
                 // Payloads: per partition, what each correlation reads of the event (its
                 // group-by tuple and counted value) and the event's summary, in binary.
-                let inputs = ruleset.correlation_inputs(&value, &hits);
+                let inputs = match &value {
+                    Some(value) => ruleset.correlation_inputs(value, &hits),
+                    // Every correlation it feeds reads typed fields only.
+                    None => ruleset.correlation_inputs_strings(&get, &hits),
+                };
                 let mut summary = Vec::new();
                 ordered::put_info(&mut summary, &info);
                 let items: Vec<(usize, Vec<u8>)> = ordered::split(inputs, &chained)
@@ -899,6 +863,35 @@ mod tests {
         paths
     }
 
+    /// The typed record as a small JSON object holding the typed fields it has of `fields` (a
+    /// subset of [`TYPED_FIELDS`], in its order): what the
+    /// pipeline judged light rules on before it read the typed record directly.
+    fn light_value(rec: &trail::Record<'_>, fields: &[(&'static str, Getter)]) -> Value {
+        let mut root = serde_json::Map::new();
+        'fields: for (path, get) in fields {
+            let Some(v) = get(rec) else {
+                continue;
+            };
+            let (parents, leaf) = match path.rsplit_once('.') {
+                Some((parents, leaf)) => (Some(parents), leaf),
+                None => (None, *path),
+            };
+            let mut map = &mut root;
+            for segment in parents.into_iter().flat_map(|p| p.split('.')) {
+                let slot = map
+                    .entry(segment)
+                    .or_insert_with(|| Value::Object(Default::default()));
+                // Only objects are ever inserted on the way down; anything else is left alone.
+                let Value::Object(next) = slot else {
+                    continue 'fields;
+                };
+                map = next;
+            }
+            map.insert(leaf.to_string(), Value::from(v));
+        }
+        Value::Object(root)
+    }
+
     /// The pipeline as it was before the partitioned, binary ordered phase: JSON payloads through
     /// one global external sort, re-parsed and correlated on one thread.
     fn detect_old(
@@ -927,7 +920,7 @@ mod tests {
                     Gate::Skip => return None,
                     Gate::Light => {
                         // Rules gated on other fields cannot match here: their pinned field fails.
-                        let light = light_value(rec, &prefilter.light_fields);
+                        let light = light_value(rec, TYPED_FIELDS);
                         let hits = ruleset.matches(&light);
                         if hits.is_empty() {
                             return None;

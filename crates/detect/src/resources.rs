@@ -97,12 +97,30 @@ fn is_id(s: &str, prefix: &str) -> bool {
 impl Resources {
     /// Adds what one record names.
     pub fn add_record(&mut self, record: &Value) {
-        let source = record["eventSource"].as_str().unwrap_or_default();
-        for part in ["requestParameters", "responseElements"] {
-            self.walk(&record[part], None, source, part == "requestParameters");
+        self.add_parts(
+            record["eventSource"].as_str().unwrap_or_default(),
+            Some(&record["requestParameters"]),
+            Some(&record["responseElements"]),
+            record["userIdentity"]["arn"].as_str(),
+        );
+    }
+
+    /// Adds what a record names, from its parts: eventSource, requestParameters,
+    /// responseElements and userIdentity.arn (a part left out names nothing).
+    pub(crate) fn add_parts(
+        &mut self,
+        source: &str,
+        request: Option<&Value>,
+        response: Option<&Value>,
+        arn: Option<&str>,
+    ) {
+        for (part, request) in [(request, true), (response, false)] {
+            if let Some(part) = part {
+                self.walk(part, None, source, request);
+            }
         }
         // An instance role's session is named after its instance.
-        if let Some(arn) = record["userIdentity"]["arn"].as_str()
+        if let Some(arn) = arn
             && arn.contains(":assumed-role/")
             && let Some(session) = arn.rsplit('/').next()
             && is_id(session, "i-")

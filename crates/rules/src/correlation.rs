@@ -228,6 +228,25 @@ impl Ruleset {
         event: &Value,
         matches: &[RuleMatch],
     ) -> Vec<CorrelationInput> {
+        self.correlation_inputs_with(&|path| first_value(path, event), matches)
+    }
+
+    /// [`Ruleset::correlation_inputs`] of an event whose fields are all strings or absent, read
+    /// through `get` (see [`crate::ir::Expr::eval_strings`]).
+    pub fn correlation_inputs_strings<'s>(
+        &self,
+        get: &dyn Fn(&FieldPath) -> Option<&'s str>,
+        matches: &[RuleMatch],
+    ) -> Vec<CorrelationInput> {
+        self.correlation_inputs_with(&|path| get(path).map(str::to_string), matches)
+    }
+
+    /// The inputs, with `first` reading the first scalar a path reaches, as text.
+    fn correlation_inputs_with(
+        &self,
+        first: &dyn Fn(&FieldPath) -> Option<String>,
+        matches: &[RuleMatch],
+    ) -> Vec<CorrelationInput> {
         let mut touched: Vec<(usize, u64)> = Vec::new();
         for m in matches {
             for &(ci, pos) in &self.feeds[m.rule] {
@@ -242,15 +261,9 @@ impl Ruleset {
                 let key: Vec<String> = corr
                     .group_by
                     .iter()
-                    .map(|g| {
-                        first_value(g.per_rule.get(&base).unwrap_or(&g.default), event)
-                            .unwrap_or_default()
-                    })
+                    .map(|g| first(g.per_rule.get(&base).unwrap_or(&g.default)).unwrap_or_default())
                     .collect();
-                let value = corr
-                    .value_field
-                    .as_ref()
-                    .and_then(|f| first_value(f, event));
+                let value = corr.value_field.as_ref().and_then(first);
                 CorrelationInput {
                     correlation: ci,
                     mask,

@@ -270,6 +270,35 @@ impl Pred {
             _ => text_of(v).is_some_and(|t| self.match_text(&t)),
         }
     }
+
+    /// [`Pred::match_value`] on a string value, without making it a [`Value`]. `other` reads
+    /// the string at another path (for `fieldref`).
+    fn match_string<'s>(&self, s: &str, other: &dyn Fn(&FieldPath) -> Option<&'s str>) -> bool {
+        match self {
+            Pred::Num { op, value } => s.trim().parse().is_ok_and(|x| op.holds(x, *value)),
+            Pred::Time { part, op, value } => part
+                .of(s)
+                .is_some_and(|x| op.map_or(x == *value, |op| op.holds(x, *value))),
+            Pred::FieldRef {
+                other: path,
+                mode,
+                cased,
+            } => other(path).is_some_and(|o| {
+                let (mine, o) = if *cased {
+                    (std::borrow::Cow::Borrowed(s), std::borrow::Cow::Borrowed(o))
+                } else {
+                    (fold(s), fold(o))
+                };
+                match mode {
+                    RefMode::Equal => mine == o,
+                    RefMode::StartsWith => mine.starts_with(o.as_ref()),
+                    RefMode::EndsWith => mine.ends_with(o.as_ref()),
+                    RefMode::Contains => mine.contains(o.as_ref()),
+                }
+            }),
+            _ => self.match_text(s),
+        }
+    }
 }
 
 impl Expr {
@@ -287,6 +316,29 @@ impl Expr {
                 _ => path.any(event, &mut |v| pred.match_value(v, event)),
             },
             Expr::Keyword(pred) => any_scalar(event, &|v| pred.match_value(v, event)),
+        }
+    }
+
+    /// Judges an event whose fields are all strings or absent, read through `get`, without a
+    /// JSON tree: the same answer as [`Expr::eval`] on the object holding those strings at
+    /// those paths. Keywords read every value of an event, which `get` cannot list: an
+    /// expression with one is never judged here (it is false).
+    pub fn eval_strings<'s>(&self, get: &dyn Fn(&FieldPath) -> Option<&'s str>) -> bool {
+        match self {
+            Expr::And(xs) => xs.iter().all(|x| x.eval_strings(get)),
+            Expr::Or(xs) => xs.iter().any(|x| x.eval_strings(get)),
+            Expr::Not(x) => !x.eval_strings(get),
+            Expr::Const(b) => *b,
+            Expr::Field { path, pred } => match pred {
+                // A string is never null: only an absent field is.
+                Pred::Null => get(path).is_none(),
+                Pred::Exists(want) => get(path).is_some() == *want,
+                _ => get(path).is_some_and(|s| pred.match_string(s, get)),
+            },
+            Expr::Keyword(_) => {
+                debug_assert!(false, "keywords are judged on the whole event");
+                false
+            }
         }
     }
 

@@ -214,6 +214,33 @@ impl Ruleset {
     pub fn matches(&self, event: &Value) -> Vec<RuleMatch> {
         let name = event.get("eventName").and_then(Value::as_str);
         let source = event.get("eventSource").and_then(Value::as_str);
+        self.matching(name, source, |d| d.expr.eval(event))
+    }
+
+    /// The single-event rules among those `include` names (by rule index) matching an event
+    /// whose fields are all strings or absent, read through `get` (see
+    /// [`ir::Expr::eval_strings`]); `name` and `source` are its eventName and eventSource.
+    /// In rule order. The caller includes no rule with keywords.
+    pub fn matches_strings<'s>(
+        &self,
+        name: Option<&str>,
+        source: Option<&str>,
+        get: &dyn Fn(&ir::FieldPath) -> Option<&'s str>,
+        include: impl Fn(usize) -> bool,
+    ) -> Vec<RuleMatch> {
+        self.matching(name, source, |d| {
+            include(d.rule) && d.expr.eval_strings(get)
+        })
+    }
+
+    /// The detections indexed under this eventName and eventSource, and those indexed under
+    /// neither, for which `holds` is true, as sorted rule matches.
+    fn matching(
+        &self,
+        name: Option<&str>,
+        source: Option<&str>,
+        holds: impl Fn(&Detection) -> bool,
+    ) -> Vec<RuleMatch> {
         let by_name = name
             .and_then(|n| get_folded(&self.by_name, n))
             .map_or(&[][..], Vec::as_slice);
@@ -224,7 +251,7 @@ impl Ruleset {
             .iter()
             .chain(by_source)
             .chain(&self.always)
-            .filter(|&&di| self.detections[di].expr.eval(event))
+            .filter(|&&di| holds(&self.detections[di]))
             .map(|&di| RuleMatch {
                 rule: self.detections[di].rule,
             })

@@ -644,3 +644,93 @@ fn unquoted_yaml_words_keep_their_yaml_type() {
         json!({"additionalEventData": {"MFAUsed": "Yes"}})
     ));
 }
+
+/// `fields` (dotted path → string) as the nested JSON object they describe.
+fn nested(fields: &[(&str, &str)]) -> Value {
+    let mut root = json!({});
+    for (path, v) in fields {
+        let mut at = &mut root;
+        for seg in path.split('.') {
+            at = at
+                .as_object_mut()
+                .expect("paths do not overlap with leaves")
+                .entry(seg)
+                .or_insert(json!({}));
+        }
+        *at = json!(v);
+    }
+    root
+}
+
+#[test]
+fn string_documents_are_judged_like_the_json_objects_they_stand_for() {
+    let detections = [
+        "sel:\n  eventName: RunInstances\ncondition: sel",
+        "sel:\n  userIdentity.arn|contains: ':assumed-role/'\ncondition: sel",
+        "sel:\n  userIdentity.arn|re: '/i-[0-9a-f]{8,17}$'\ncondition: sel",
+        "sel:\n  sourceIPAddress|cidr: 10.0.0.0/8\ncondition: not sel",
+        "sel:\n  eventVersion|gte: 1.08\ncondition: sel",
+        "sel:\n  eventTime|minute: 7\ncondition: sel",
+        "sel:\n  errorCode: null\ncondition: sel",
+        "sel:\n  errorCode|exists: true\ncondition: sel",
+        "sel:\n  errorCode|exists: false\ncondition: sel",
+        "sel:\n  userIdentity.userName|fieldref: userIdentity.principalId\ncondition: sel",
+        "sel:\n  userIdentity.arn|fieldref|endswith: userIdentity.userName\ncondition: sel",
+        "sel:\n  userIdentity.userName|fieldref|cased: userIdentity.principalId\ncondition: sel",
+        "sel1:\n  eventName|startswith: Run\nsel2:\n  awsRegion: us-east-1\ncondition: 1 of sel* and not sel2",
+        "sel:\n  eventName: '*Instances'\nfilter:\n  userAgent|contains: console\ncondition: sel and not filter",
+    ];
+    let events: [&[(&str, &str)]; 5] = [
+        &[
+            ("eventName", "RunInstances"),
+            ("eventTime", "2024-12-30T03:07:00Z"),
+            ("eventVersion", "1.09"),
+            ("awsRegion", "eu-west-1"),
+            ("sourceIPAddress", "203.0.113.9"),
+            (
+                "userIdentity.arn",
+                "arn:aws:sts::1:assumed-role/web/i-0abc12345678",
+            ),
+            ("userIdentity.userName", "Bob"),
+            ("userIdentity.principalId", "bob"),
+        ],
+        &[
+            ("eventName", "TerminateInstances"),
+            ("eventTime", "2024-12-30T03:08:00Z"),
+            ("eventVersion", "1.05"),
+            ("awsRegion", "us-east-1"),
+            ("sourceIPAddress", "10.1.2.3"),
+            ("errorCode", "AccessDenied"),
+            ("userAgent", "AWS Internal console"),
+            ("userIdentity.arn", "arn:aws:iam::1:user/alice"),
+            ("userIdentity.userName", "alice"),
+            ("userIdentity.principalId", "alice"),
+        ],
+        &[("eventName", "DescribeInstances"), ("errorCode", "")],
+        &[("eventVersion", "not a number"), ("eventTime", "yesterday")],
+        &[],
+    ];
+    let mut judged = 0;
+    for d in detections {
+        let rs = build_with(d, HashMap::new()).unwrap_or_else(|e| panic!("{d}: {e}"));
+        for fields in events {
+            let get = |p: &rules::ir::FieldPath| {
+                fields
+                    .iter()
+                    .find(|(path, _)| *path == p.text)
+                    .map(|(_, v)| *v)
+            };
+            let name = get(&rules::ir::FieldPath::new("eventName"));
+            let source = get(&rules::ir::FieldPath::new("eventSource"));
+            let on_strings = rs.matches_strings(name, source, &get, |_| true);
+            let on_json = rs.matches(&nested(fields));
+            assert_eq!(on_strings, on_json, "{d} on {fields:?}");
+            judged += usize::from(!on_json.is_empty());
+        }
+    }
+    // Both answers occur, so the comparison is not between two empty lists.
+    assert!(
+        judged > 10 && judged < detections.len() * events.len(),
+        "{judged}"
+    );
+}
