@@ -256,19 +256,19 @@ fn gate_passes(
     rec: &trail::Record<'_>,
 ) -> bool {
     gates.iter().any(|(field, set)| {
-        typed_field(rec, field).is_some_and(|v| set.contains(v) || contains_lowercased(set, v))
+        // The sets hold folded values, so one lookup of the lowercased value decides.
+        typed_field(rec, field).is_some_and(|v| contains_lowercased(set, v))
     }) || checks
         .iter()
         .any(|(get, pred)| get(rec).is_some_and(|v| pred.matches_str(v) != Some(false)))
 }
 
-/// Whether `set` holds `v` lowercased, without allocating for short ASCII values (most
-/// records' gate fields): the same answer as `set.contains(&v.to_lowercase())`.
+/// Whether `set` (of values folded as the rules fold them) holds `v` folded, without
+/// allocating for short ASCII values (most records' gate fields).
 fn contains_lowercased(set: &std::collections::HashSet<String>, v: &str) -> bool {
     let mut buf = [0u8; 128];
     if v.len() <= buf.len() && v.is_ascii() {
         if !v.bytes().any(|b| b.is_ascii_uppercase()) {
-            // Already lowercase: the caller looked it up as it is.
             return set.contains(v);
         }
         let buf = &mut buf[..v.len()];
@@ -276,7 +276,7 @@ fn contains_lowercased(set: &std::collections::HashSet<String>, v: &str) -> bool
         buf.make_ascii_lowercase();
         set.contains(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
     } else {
-        set.contains(&v.to_lowercase())
+        set.contains(rules::pattern::fold(v).as_ref())
     }
 }
 
@@ -661,16 +661,25 @@ fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo) -> SingleRef<'a> 
         .as_deref()
         .map(short_principal)
         .unwrap_or("unknown caller");
-    let what = e.resources.brief();
-    let mut story = format!("{who} {}", e.name);
-    if !what.is_empty() {
-        story.push_str(&format!(" ({what})"));
+    // "<who> <event> (<resources>) from <ip> — refused: <code>", written in one buffer.
+    let mut story = String::with_capacity(128);
+    for part in [who, " ", &e.name, " ("] {
+        story.push_str(part);
+    }
+    let before = story.len();
+    e.resources.write_brief(&mut story);
+    if story.len() == before {
+        story.truncate(before - " (".len());
+    } else {
+        story.push(')');
     }
     if let Some(ip) = &e.source_ip {
-        story.push_str(&format!(" from {ip}"));
+        story.push_str(" from ");
+        story.push_str(ip);
     }
     if let Some(code) = &e.error_code {
-        story.push_str(&format!(" — refused: {code}"));
+        story.push_str(" — refused: ");
+        story.push_str(code);
     }
     SingleRef {
         id: finding_id(&rule.rule_id, ids),
@@ -1094,6 +1103,20 @@ mod tests {
         assert_eq!(run(64 << 20, true), old, "in memory");
         assert_eq!(run(1 << 12, true), old, "spilled");
         assert_eq!(run(1, true), old, "a spill per event");
+    }
+
+    #[test]
+    fn gate_lookups_fold_values_as_the_rules_fold_literals() {
+        let long = "A".repeat(200);
+        let set: std::collections::HashSet<String> = ["runinstances", "σασ", &long.to_lowercase()]
+            .map(String::from)
+            .into();
+        for hit in ["RunInstances", "runinstances", "ΣΑΣ", "σας", &long] {
+            assert!(contains_lowercased(&set, hit), "{hit}");
+        }
+        for miss in ["StopInstances", "RunInstance", "σα", ""] {
+            assert!(!contains_lowercased(&set, miss), "{miss}");
+        }
     }
 
     #[test]

@@ -202,16 +202,29 @@ impl Resources {
 
     /// A short text for one-line stories: the most telling ids first.
     pub fn brief(&self) -> String {
-        let mut parts = Vec::new();
+        let mut out = String::new();
+        self.write_brief(&mut out);
+        out
+    }
+
+    /// Appends [`Resources::brief`] to `out`.
+    pub(crate) fn write_brief(&self, out: &mut String) {
+        use std::fmt::Write;
+        let start = out.len();
         let mut push = |label: &str, set: &BTreeSet<String>| {
-            if !set.is_empty() {
-                let list: Vec<&str> = set.iter().take(3).map(String::as_str).collect();
-                let more = if set.len() > 3 {
-                    format!(" +{}", set.len() - 3)
-                } else {
-                    String::new()
-                };
-                parts.push(format!("{label} {}{more}", list.join(",")));
+            if set.is_empty() {
+                return;
+            }
+            if out.len() > start {
+                out.push(' ');
+            }
+            out.push_str(label);
+            for (i, item) in set.iter().take(3).enumerate() {
+                out.push(if i == 0 { ' ' } else { ',' });
+                out.push_str(item);
+            }
+            if set.len() > 3 {
+                write!(out, " +{}", set.len() - 3).expect("writing to a String cannot fail");
             }
         };
         push("key", &self.key_names);
@@ -223,7 +236,6 @@ impl Resources {
         push("image", &self.image_ids);
         push("snapshot", &self.snapshot_ids);
         push("nacl", &self.network_acl_ids);
-        parts.join(" ")
     }
 }
 

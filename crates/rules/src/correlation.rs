@@ -452,7 +452,12 @@ impl<'r> Correlator<'r> {
                 .then(|| self.emit(ci, &key, vec![ev], 1.0));
         }
         let t = ev.t;
-        let group = self.groups[ci].entry(key.clone()).or_default();
+        // Most events join a group that exists: look it up before cloning the key.
+        let groups = &mut self.groups[ci];
+        if !groups.contains_key(&key) {
+            groups.insert(key.clone(), Group::default());
+        }
+        let group = groups.get_mut(&key).expect("inserted above");
         if corr.condition.monotone() {
             if let Some(span) = corr.timespan_ms {
                 while group.events.front().is_some_and(|e| e.t < t - span) {

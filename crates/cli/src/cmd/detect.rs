@@ -35,8 +35,10 @@ pub struct Args {
     /// Exit 1 when any finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
-    /// Memory for ordering matched events before they spill to temporary files.
-    #[arg(long, default_value_t = 64, value_name = "MIB", hide = true)]
+    /// Memory for ordering matched events and findings before they spill to temporary files
+    /// (a quarter of it for findings). A bound, not a reservation: memory stays flat however
+    /// large the input; 256 MiB keeps a noisy rule's findings (one per record) in a few runs.
+    #[arg(long, default_value_t = 256, value_name = "MIB", hide = true)]
     sort_memory_mib: usize,
 }
 
