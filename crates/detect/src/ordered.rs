@@ -8,7 +8,7 @@
 //! its inputs are spread over [`PARTITIONS`] partitions by a hash of (correlation, tuple). The
 //! correlations of a chain share one more partition, fed in global time order.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::io;
 
@@ -252,19 +252,20 @@ pub(crate) fn correlate(
     let mut findings = Vec::new();
     let mut correlator = rules::Correlator::new(ruleset);
     // Summaries stay encoded until a correlation that fires needs them.
-    let mut infos: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut infos: foldhash::HashMap<String, Vec<u8>> = Default::default();
     let mut order: VecDeque<(i64, String)> = VecDeque::new();
-    let forget =
-        |infos: &mut HashMap<String, Vec<u8>>, order: &mut VecDeque<(i64, String)>, now: i64| {
-            if let Some(h) = horizon_ms {
-                while order.front().is_some_and(|(t, _)| *t < now - h) {
-                    if let Some((_, id)) = order.pop_front() {
-                        infos.remove(&id);
-                    }
+    let forget = |infos: &mut foldhash::HashMap<String, Vec<u8>>,
+                  order: &mut VecDeque<(i64, String)>,
+                  now: i64| {
+        if let Some(h) = horizon_ms {
+            while order.front().is_some_and(|(t, _)| *t < now - h) {
+                if let Some((_, id)) = order.pop_front() {
+                    infos.remove(&id);
                 }
             }
-        };
-    let finding = |c: &rules::Correlated, infos: &HashMap<String, Vec<u8>>| {
+        }
+    };
+    let finding = |c: &rules::Correlated, infos: &foldhash::HashMap<String, Vec<u8>>| {
         let events = c
             .event_ids
             .iter()

@@ -236,8 +236,8 @@ struct Prefilter {
     light_open: bool,
     /// Per gate field: the values that call for the whole record, and those that call for the
     /// light object.
-    gates: Vec<(&'static str, std::collections::HashSet<String>)>,
-    light_gates: Vec<(&'static str, std::collections::HashSet<String>)>,
+    gates: Vec<(&'static str, foldhash::HashSet<String>)>,
+    light_gates: Vec<(&'static str, foldhash::HashSet<String>)>,
     /// Per detection with no pinned literal set but a condition on a typed string field that
     /// every match needs (a regex on userIdentity.arn, say): that condition, judged on the
     /// typed record.
@@ -251,7 +251,7 @@ struct Prefilter {
 }
 
 fn gate_passes(
-    gates: &[(&'static str, std::collections::HashSet<String>)],
+    gates: &[(&'static str, foldhash::HashSet<String>)],
     checks: &[(Getter, rules::ir::Pred)],
     rec: &trail::Record<'_>,
 ) -> bool {
@@ -265,7 +265,7 @@ fn gate_passes(
 
 /// Whether `set` (of values folded as the rules fold them) holds `v` folded, without
 /// allocating for short ASCII values (most records' gate fields).
-fn contains_lowercased(set: &std::collections::HashSet<String>, v: &str) -> bool {
+fn contains_lowercased(set: &foldhash::HashSet<String>, v: &str) -> bool {
     let mut buf = [0u8; 128];
     if v.len() <= buf.len() && v.is_ascii() {
         if !v.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -304,7 +304,7 @@ fn required_check(expr: &rules::ir::Expr) -> Option<(Getter, rules::ir::Pred)> {
 
 impl Prefilter {
     fn new(ruleset: &Ruleset) -> Prefilter {
-        let empty = || -> Vec<(&'static str, std::collections::HashSet<String>)> {
+        let empty = || -> Vec<(&'static str, foldhash::HashSet<String>)> {
             GATE_FIELDS
                 .iter()
                 .map(|f| (*f, Default::default()))
@@ -1108,9 +1108,10 @@ mod tests {
     #[test]
     fn gate_lookups_fold_values_as_the_rules_fold_literals() {
         let long = "A".repeat(200);
-        let set: std::collections::HashSet<String> = ["runinstances", "σασ", &long.to_lowercase()]
+        let set: foldhash::HashSet<String> = ["runinstances", "σασ", &long.to_lowercase()]
             .map(String::from)
-            .into();
+            .into_iter()
+            .collect();
         for hit in ["RunInstances", "runinstances", "ΣΑΣ", "σας", &long] {
             assert!(contains_lowercased(&set, hit), "{hit}");
         }

@@ -1,6 +1,6 @@
 //! Compiles a Sigma `detection` block (selections, modifiers, condition) into [`Expr`].
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use aho_corasick::AhoCorasick;
 use base64::Engine as _;
@@ -590,7 +590,7 @@ fn merge_literals(preds: Vec<Pred>) -> Vec<Pred> {
                 cased,
             }),
             _ => out.push(Pred::StrSet {
-                set: list.into_iter().collect::<HashSet<_>>(),
+                set: list.into_iter().collect::<foldhash::HashSet<_>>(),
                 cased,
             }),
         }

@@ -143,7 +143,7 @@ struct Group {
     events: VecDeque<Ev>,
     /// Running tallies over `events` (monotone conditions), so a window is judged in constant
     /// time per event instead of by a rescan: distinct values, and events per base rule.
-    values: HashMap<String, usize>,
+    values: foldhash::HashMap<String, usize>,
     per_rule: [usize; 64],
     /// Start of the current tumbling window (non-monotone conditions).
     window_start: Option<i64>,
@@ -153,7 +153,7 @@ impl Default for Group {
     fn default() -> Self {
         Group {
             events: VecDeque::new(),
-            values: HashMap::new(),
+            values: Default::default(),
             per_rule: [0; 64],
             window_start: None,
         }
@@ -292,8 +292,8 @@ impl Ruleset {
 /// returned.
 pub struct Correlator<'r> {
     rs: &'r Ruleset,
-    groups: Vec<HashMap<Vec<String>, Group>>,
-    seen: Vec<HashSet<Vec<String>>>,
+    groups: Vec<foldhash::HashMap<Vec<String>, Group>>,
+    seen: Vec<foldhash::HashSet<Vec<String>>>,
     /// Matched events without a parseable `eventTime` (they cannot be placed in a window).
     pub events_without_time: u64,
 }
@@ -331,8 +331,8 @@ impl<'r> Correlator<'r> {
         let n = rs.correlations.len();
         Correlator {
             rs,
-            groups: (0..n).map(|_| HashMap::new()).collect(),
-            seen: vec![HashSet::new(); n],
+            groups: (0..n).map(|_| Default::default()).collect(),
+            seen: vec![Default::default(); n],
             events_without_time: 0,
         }
     }

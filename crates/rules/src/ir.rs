@@ -1,7 +1,7 @@
 //! The compiled form of a detection: a boolean tree over field predicates. It is plain data
 //! (no closures), so it can be inspected, indexed, or later emitted as SQL.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 
 use aho_corasick::AhoCorasick;
 use ipnet::IpNet;

@@ -25,8 +25,6 @@ pub mod ir;
 mod load;
 pub mod pattern;
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 pub use compile::Needs;
@@ -136,8 +134,8 @@ pub struct Ruleset {
     pub(crate) feeds: Vec<Vec<(usize, usize)>>,
     /// Correlation indexes, upstream before downstream (for chaining).
     pub(crate) correlation_order: Vec<usize>,
-    by_name: HashMap<String, Vec<usize>>,
-    by_source: HashMap<String, Vec<usize>>,
+    by_name: foldhash::HashMap<String, Vec<usize>>,
+    by_source: foldhash::HashMap<String, Vec<usize>>,
     always: Vec<usize>,
 }
 
@@ -146,7 +144,10 @@ fn lower(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Looks `key` up case-insensitively without allocating for short ASCII keys (event names).
-fn get_folded<'m>(map: &'m HashMap<String, Vec<usize>>, key: &str) -> Option<&'m Vec<usize>> {
+fn get_folded<'m>(
+    map: &'m foldhash::HashMap<String, Vec<usize>>,
+    key: &str,
+) -> Option<&'m Vec<usize>> {
     let mut buf = [0u8; 96];
     if key.len() <= buf.len() && key.is_ascii() {
         let buf = &mut buf[..key.len()];
