@@ -19,12 +19,38 @@ struct Entry {
     payload: Vec<u8>,
 }
 
+/// How many spilled runs of one size are kept before they are merged into one run of the next
+/// size, so the temporary files held open stay few (`FAN_IN` per size, and sizes grow
+/// `FAN_IN`-fold) however large the input: thousands of spills would exhaust file handles.
+const FAN_IN: usize = 16;
+
 /// Buffers `(key, payload)` entries and yields them in key order.
 pub struct ExternalSorter {
     buffer: Vec<Entry>,
     buffered_bytes: usize,
     budget: usize,
-    runs: Vec<File>,
+    /// Sorted runs, oldest first, each with its level (how many merges made it).
+    runs: Vec<(u32, File)>,
+    spills: usize,
+}
+
+/// Merges the trailing runs while the last `FAN_IN` share a level: `merge_tail(n, level)` merges
+/// the last `n` runs into one of level `level + 1` in their place. Runs stay oldest first, so
+/// entries with equal keys keep the order they came in.
+fn compact<T>(
+    runs: &mut Vec<(u32, T)>,
+    mut merge_tail: impl FnMut(&mut Vec<(u32, T)>) -> io::Result<T>,
+) -> io::Result<()> {
+    while runs.len() >= FAN_IN {
+        let level = runs[runs.len() - 1].0;
+        if !runs[runs.len() - FAN_IN..].iter().all(|(l, _)| *l == level) {
+            break;
+        }
+        let merged = merge_tail(runs)?;
+        runs.truncate(runs.len() - FAN_IN);
+        runs.push((level + 1, merged));
+    }
+    Ok(())
 }
 
 impl ExternalSorter {
@@ -35,6 +61,7 @@ impl ExternalSorter {
             buffered_bytes: 0,
             budget,
             runs: Vec::new(),
+            spills: 0,
         }
     }
 
@@ -49,6 +76,11 @@ impl ExternalSorter {
 
     /// How many runs went to disk (for tests and diagnostics).
     pub fn spilled_runs(&self) -> usize {
+        self.spills
+    }
+
+    /// How many temporary files are held.
+    pub fn files(&self) -> usize {
         self.runs.len()
     }
 
@@ -58,14 +90,29 @@ impl ExternalSorter {
         {
             let mut w = BufWriter::new(&mut file);
             for e in self.buffer.drain(..) {
-                write_entry(&mut w, &e)?;
+                write_entry(&mut w, &e.key, &e.payload)?;
             }
             w.flush()?;
         }
         file.seek(io::SeekFrom::Start(0))?;
-        self.runs.push(file);
+        self.runs.push((0, file));
+        self.spills += 1;
         self.buffered_bytes = 0;
-        Ok(())
+        compact(&mut self.runs, |runs| {
+            let tail = runs.len() - FAN_IN;
+            let readers = runs[tail..]
+                .iter_mut()
+                .map(|(_, f)| RunReader::File(BufReader::new(f)))
+                .collect();
+            let mut merged = tempfile::tempfile()?;
+            {
+                let mut w = BufWriter::new(&mut merged);
+                merge(readers, |key, payload| write_entry(&mut w, key, payload))?;
+                w.flush()?;
+            }
+            merged.seek(io::SeekFrom::Start(0))?;
+            Ok(merged)
+        })
     }
 
     /// Calls `f` with every payload in key order.
@@ -82,8 +129,8 @@ impl ExternalSorter {
         }
         let mut readers: Vec<RunReader> = self
             .runs
-            .into_iter()
-            .map(|f| RunReader::File(BufReader::new(f)))
+            .iter_mut()
+            .map(|(_, f)| RunReader::File(BufReader::new(f)))
             .collect();
         readers.push(RunReader::Memory(self.buffer.into_iter()));
         merge(readers, f)
@@ -98,7 +145,9 @@ pub struct PartitionedSorter {
     parts: Vec<Vec<Entry>>,
     buffered_bytes: usize,
     budget: usize,
-    spills: Vec<Arc<Spill>>,
+    /// Spills, oldest first, each with its level (how many merges made it).
+    spills: Vec<(u32, Arc<Spill>)>,
+    spill_count: usize,
 }
 
 /// One spill: a temporary file holding a sorted segment per partition.
@@ -123,6 +172,7 @@ impl PartitionedSorter {
             buffered_bytes: 0,
             budget,
             spills: Vec::new(),
+            spill_count: 0,
         }
     }
 
@@ -143,6 +193,11 @@ impl PartitionedSorter {
 
     /// How many times the buffers went to disk (for tests and diagnostics).
     pub fn spills(&self) -> usize {
+        self.spill_count
+    }
+
+    /// How many temporary files are held.
+    pub fn files(&self) -> usize {
         self.spills.len()
     }
 
@@ -158,20 +213,44 @@ impl PartitionedSorter {
                 part.sort_by(|a, b| a.key.cmp(&b.key));
                 let start = w.written;
                 for e in part.drain(..) {
-                    write_entry(&mut w, &e)?;
+                    write_entry(&mut w, &e.key, &e.payload)?;
                 }
                 segments.push((start, w.written - start));
             }
             w.inner.flush()?;
         }
-        self.spills.push(Arc::new(Spill { file, segments }));
+        self.spills.push((0, Arc::new(Spill { file, segments })));
+        self.spill_count += 1;
         self.buffered_bytes = 0;
-        Ok(())
+        let partitions = self.parts.len();
+        compact(&mut self.spills, |spills| {
+            let tail: Vec<Arc<Spill>> = spills[spills.len() - FAN_IN..]
+                .iter()
+                .map(|(_, s)| Arc::clone(s))
+                .collect();
+            let mut file = tempfile::NamedTempFile::new()?;
+            let mut segments = Vec::with_capacity(partitions);
+            {
+                let mut w = CountingWriter {
+                    inner: BufWriter::new(file.as_file_mut()),
+                    written: 0,
+                };
+                for index in 0..partitions {
+                    let start = w.written;
+                    merge(segment_readers(&tail, index)?, |key, payload| {
+                        write_entry(&mut w, key, payload)
+                    })?;
+                    segments.push((start, w.written - start));
+                }
+                w.inner.flush()?;
+            }
+            Ok(Arc::new(Spill { file, segments }))
+        })
     }
 
     /// Every partition, each to be read in key order with [`Partition::finish`].
     pub fn finish(self) -> Vec<Partition> {
-        let spills = self.spills;
+        let spills: Vec<Arc<Spill>> = self.spills.into_iter().map(|(_, s)| s).collect();
         self.parts
             .into_iter()
             .enumerate()
@@ -191,17 +270,7 @@ impl Partition {
         mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         self.memory.sort_by(|a, b| a.key.cmp(&b.key));
-        let mut readers: Vec<RunReader> = Vec::new();
-        for spill in &self.spills {
-            let (offset, len) = spill.segments[self.index];
-            if len == 0 {
-                continue;
-            }
-            // A handle of its own, so partitions can be read at once on different threads.
-            let mut file = spill.file.reopen()?;
-            file.seek(io::SeekFrom::Start(offset))?;
-            readers.push(RunReader::Segment(BufReader::new(file.take(len))));
-        }
+        let mut readers = segment_readers(&self.spills, self.index)?;
         if readers.is_empty() {
             for e in &self.memory {
                 f(&e.key, &e.payload)?;
@@ -213,6 +282,22 @@ impl Partition {
         ));
         merge(readers, f)
     }
+}
+
+/// Readers of partition `index`'s segments of `spills`, in order (empty segments left out).
+fn segment_readers(spills: &[Arc<Spill>], index: usize) -> io::Result<Vec<RunReader<'static>>> {
+    let mut readers = Vec::new();
+    for spill in spills {
+        let (offset, len) = spill.segments[index];
+        if len == 0 {
+            continue;
+        }
+        // A handle of its own, so partitions can be read at once on different threads.
+        let mut file = spill.file.reopen()?;
+        file.seek(io::SeekFrom::Start(offset))?;
+        readers.push(RunReader::Segment(BufReader::new(file.take(len))));
+    }
+    Ok(readers)
 }
 
 struct CountingWriter<W> {
@@ -254,13 +339,13 @@ fn merge(
     Ok(())
 }
 
-enum RunReader {
-    File(BufReader<File>),
+enum RunReader<'f> {
+    File(BufReader<&'f mut File>),
     Segment(BufReader<io::Take<File>>),
     Memory(std::vec::IntoIter<Entry>),
 }
 
-impl RunReader {
+impl RunReader<'_> {
     fn next(&mut self) -> io::Result<Option<Entry>> {
         match self {
             RunReader::Memory(it) => Ok(it.next()),
@@ -270,12 +355,12 @@ impl RunReader {
     }
 }
 
-fn write_entry(w: &mut impl Write, e: &Entry) -> io::Result<()> {
-    w.write_all(&e.key.time_ns.to_le_bytes())?;
-    w.write_all(&(e.key.event_id.len() as u32).to_le_bytes())?;
-    w.write_all(e.key.event_id.as_bytes())?;
-    w.write_all(&(e.payload.len() as u32).to_le_bytes())?;
-    w.write_all(&e.payload)
+fn write_entry(w: &mut impl Write, key: &SortKey, payload: &[u8]) -> io::Result<()> {
+    w.write_all(&key.time_ns.to_le_bytes())?;
+    w.write_all(&(key.event_id.len() as u32).to_le_bytes())?;
+    w.write_all(key.event_id.as_bytes())?;
+    w.write_all(&(payload.len() as u32).to_le_bytes())?;
+    w.write_all(payload)
 }
 
 fn read_entry(r: &mut impl Read) -> io::Result<Option<Entry>> {
@@ -406,6 +491,55 @@ mod tests {
         assert_eq!(out.iter().map(Vec::len).sum::<usize>(), 200);
         for part in &out {
             assert!(part.windows(2).all(|w| w[0] <= w[1]));
+        }
+    }
+
+    #[test]
+    fn many_spills_are_merged_so_few_files_stay_open_and_ties_keep_their_order() {
+        // Every entry spills on its own; keys repeat, payloads tell the arrivals apart.
+        let n = 3 * FAN_IN * FAN_IN + 5;
+        let key = |i: usize| SortKey {
+            time_ns: (i % 7) as i128,
+            event_id: format!("id{}", i % 3),
+        };
+        let mut want: Vec<(SortKey, usize)> = (0..n).map(|i| (key(i), i)).collect();
+        // Stable: equal keys stay in arrival order.
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut plain = ExternalSorter::new(1);
+        let mut parted = PartitionedSorter::new(2, 1);
+        for i in 0..n {
+            plain.push(key(i), i.to_le_bytes().to_vec()).unwrap();
+            parted
+                .push(i % 2, key(i), i.to_le_bytes().to_vec())
+                .unwrap();
+            assert!(plain.files() < 3 * FAN_IN, "{} files", plain.files());
+            assert!(parted.files() < 3 * FAN_IN, "{} files", parted.files());
+        }
+        assert_eq!(plain.spilled_runs(), n);
+        assert_eq!(parted.spills(), n);
+        let arrival = |p: &[u8]| usize::from_le_bytes(p.try_into().unwrap());
+        let mut got = Vec::new();
+        plain
+            .finish(|k, p| {
+                got.push((k.clone(), arrival(p)));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(got, want);
+        for (index, part) in parted.finish().into_iter().enumerate() {
+            let mut got = Vec::new();
+            part.finish(|k, p| {
+                got.push((k.clone(), arrival(p)));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<_> = want
+                .iter()
+                .filter(|(_, i)| i % 2 == index)
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "partition {index}");
         }
     }
 
