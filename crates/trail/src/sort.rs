@@ -322,18 +322,22 @@ fn merge(
     mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut heads: BinaryHeap<Reverse<(SortKey, usize)>> = BinaryHeap::new();
+    // Each reader's current entry; its key's and payload's buffers are reused for the next
+    // entry read from disk, so merging allocates nothing per entry.
     let mut payloads: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
     for (i, r) in readers.iter_mut().enumerate() {
-        if let Some(e) = r.next()? {
-            payloads[i] = e.payload;
-            heads.push(Reverse((e.key, i)));
+        let mut key = SortKey {
+            time_ns: 0,
+            event_id: String::new(),
+        };
+        if r.next_into(&mut key, &mut payloads[i])? {
+            heads.push(Reverse((key, i)));
         }
     }
-    while let Some(Reverse((key, i))) = heads.pop() {
+    while let Some(Reverse((mut key, i))) = heads.pop() {
         f(&key, &payloads[i])?;
-        if let Some(e) = readers[i].next()? {
-            payloads[i] = e.payload;
-            heads.push(Reverse((e.key, i)));
+        if readers[i].next_into(&mut key, &mut payloads[i])? {
+            heads.push(Reverse((key, i)));
         }
     }
     Ok(())
@@ -346,11 +350,15 @@ enum RunReader<'f> {
 }
 
 impl RunReader<'_> {
-    fn next(&mut self) -> io::Result<Option<Entry>> {
+    /// Reads the next entry into `key` and `payload`; false at the end of the run.
+    fn next_into(&mut self, key: &mut SortKey, payload: &mut Vec<u8>) -> io::Result<bool> {
         match self {
-            RunReader::Memory(it) => Ok(it.next()),
-            RunReader::File(r) => read_entry(r),
-            RunReader::Segment(r) => read_entry(r),
+            RunReader::Memory(it) => Ok(it
+                .next()
+                .map(|e| (*key, *payload) = (e.key, e.payload))
+                .is_some()),
+            RunReader::File(r) => read_entry(r, key, payload),
+            RunReader::Segment(r) => read_entry(r, key, payload),
         }
     }
 }
@@ -363,32 +371,31 @@ fn write_entry(w: &mut impl Write, key: &SortKey, payload: &[u8]) -> io::Result<
     w.write_all(payload)
 }
 
-fn read_entry(r: &mut impl Read) -> io::Result<Option<Entry>> {
+/// Reads one entry written by [`write_entry`] into `key` and `payload`, reusing their buffers;
+/// false at the end of the run.
+fn read_entry(r: &mut impl Read, key: &mut SortKey, payload: &mut Vec<u8>) -> io::Result<bool> {
     let mut time = [0u8; 16];
     match r.read_exact(&mut time) {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
         Err(e) => return Err(e),
     }
-    let id = read_chunk(r)?;
-    let payload = read_chunk(r)?;
-    let event_id =
+    key.time_ns = i128::from_le_bytes(time);
+    let mut id = std::mem::take(&mut key.event_id).into_bytes();
+    read_chunk(r, &mut id)?;
+    key.event_id =
         String::from_utf8(id).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    Ok(Some(Entry {
-        key: SortKey {
-            time_ns: i128::from_le_bytes(time),
-            event_id,
-        },
-        payload,
-    }))
+    read_chunk(r, payload)?;
+    Ok(true)
 }
 
-fn read_chunk(r: &mut impl Read) -> io::Result<Vec<u8>> {
+/// Reads a length-prefixed chunk into `buf` (replacing what it held).
+fn read_chunk(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<()> {
     let mut len = [0u8; 4];
     r.read_exact(&mut len)?;
-    let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
-    r.read_exact(&mut buf)?;
-    Ok(buf)
+    buf.clear();
+    buf.resize(u32::from_le_bytes(len) as usize, 0);
+    r.read_exact(buf)
 }
 
 #[cfg(test)]
