@@ -310,14 +310,17 @@ impl<'a> Matches<'a> {
         self.write_in_chunks(out, CHUNK, write)
     }
 
+    /// A thread renders the chunks (on every core) while this one writes the chunk before, so
+    /// writing (a few hundred MB on a large account) and the wait at the end of each chunk's
+    /// rendering no longer leave the cores idle.
     fn write_in_chunks<W, F>(&self, out: &mut W, chunk_len: usize, write: F) -> std::io::Result<()>
     where
         W: std::io::Write + ?Sized,
         F: Fn(&mut Vec<u8>, &[AuditFinding<'_>]) -> std::io::Result<()> + Sync,
     {
         let per_task = (chunk_len / rayon::current_num_threads().max(1) / 4).max(1);
-        for chunk in self.items.chunks(chunk_len.max(1)) {
-            let buffers: Vec<std::io::Result<Vec<u8>>> = chunk
+        let render = |chunk: &[Match]| -> std::io::Result<Vec<Vec<u8>>> {
+            chunk
                 .par_chunks(per_task)
                 .map(|part| {
                     let findings: Vec<AuditFinding> =
@@ -326,12 +329,27 @@ impl<'a> Matches<'a> {
                     write(&mut buf, &findings)?;
                     Ok(buf)
                 })
-                .collect();
-            for buf in buffers {
-                out.write_all(&buf?)?;
+                .collect()
+        };
+        std::thread::scope(|scope| {
+            // One chunk rendered ahead: memory stays at about two chunks' text.
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let render = &render;
+            scope.spawn(move || {
+                for chunk in self.items.chunks(chunk_len.max(1)) {
+                    // The receiver is gone when writing failed: stop.
+                    if tx.send(render(chunk)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for buffers in rx {
+                for buf in buffers? {
+                    out.write_all(&buf)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
