@@ -628,22 +628,25 @@ impl Loader {
             .map(|n| n.id.clone())
             .collect();
         out.network_interfaces.reserve(embedded_enis.len());
-        for (instance_id, e) in embedded_enis {
-            if known.contains(&e.network_interface_id) {
-                continue;
-            }
-            let mut eni = convert::network_interface(e);
-            eni.from_instance_only = true;
-            if let Some(a) = eni.attachment.as_mut() {
-                a.instance_id.get_or_insert(instance_id);
-            } else {
-                eni.attachment = Some(EniAttachment {
-                    instance_id: Some(instance_id),
-                    ..EniAttachment::default()
-                });
-            }
-            out.network_interfaces.push(eni);
-        }
+        // Converted on every core, in order.
+        out.network_interfaces.par_extend(
+            embedded_enis
+                .into_par_iter()
+                .filter(|(_, e)| !known.contains(&e.network_interface_id))
+                .map(|(instance_id, e)| {
+                    let mut eni = convert::network_interface(e);
+                    eni.from_instance_only = true;
+                    if let Some(a) = eni.attachment.as_mut() {
+                        a.instance_id.get_or_insert(instance_id);
+                    } else {
+                        eni.attachment = Some(EniAttachment {
+                            instance_id: Some(instance_id),
+                            ..EniAttachment::default()
+                        });
+                    }
+                    eni
+                }),
+        );
         self.instance_attributes(f, out, region);
         if let Some(d) = self.read::<raw::DescribeProfileAssociations>(
             f,
