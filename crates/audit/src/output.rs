@@ -260,15 +260,100 @@ pub fn ocsf(f: &AuditFinding<'_>, time_ms: i64) -> Value {
     })
 }
 
+/// One [`ocsf`] object per line, written directly: the bytes `serde_json` writes for the
+/// [`ocsf`] value (its objects' keys sorted, as a `serde_json::Map` keeps them), without
+/// building the value.
 pub fn write_ocsf(
     out: &mut dyn Write,
     findings: &[AuditFinding<'_>],
     time_ms: i64,
 ) -> io::Result<()> {
+    let mut line = Vec::with_capacity(2048);
     for f in findings {
-        serde_json::to_writer(&mut *out, &ocsf(f, time_ms))?;
-        out.write_all(b"\n")?;
+        line.clear();
+        ocsf_json(&mut line, f, time_ms)?;
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
+    Ok(())
+}
+
+/// [`ocsf`] as `serde_json` writes it. Every object's keys are in sorted order.
+fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Result<()> {
+    buf.extend_from_slice(
+        b"{\"activity_id\":1,\"activity_name\":\"Create\",\"category_name\":\"Findings\",\
+          \"category_uid\":2,\"class_name\":\"Detection Finding\",\"class_uid\":2004,\
+          \"cloud\":{\"account\":{\"type\":\"AWS Account\",\"type_id\":10,\"uid\":",
+    );
+    json_opt_str(buf, f.account.as_deref())?;
+    buf.extend_from_slice(b"},\"provider\":\"AWS\",\"region\":");
+    json_opt_str(buf, f.region.as_deref())?;
+    buf.extend_from_slice(b"},\"finding_info\":{\"analytic\":{\"name\":");
+    json_str(buf, &f.title)?;
+    buf.extend_from_slice(b",\"type\":\"Rule\",\"type_id\":1,\"uid\":");
+    json_str(buf, &f.check_id)?;
+    buf.extend_from_slice(b"},\"desc\":");
+    json_str(buf, &f.message)?;
+    buf.extend_from_slice(b",\"title\":");
+    json_str(buf, &f.title)?;
+    buf.extend_from_slice(b",\"types\":[");
+    json_str(buf, &format!("trailhound audit/{}", f.check_id))?;
+    buf.extend_from_slice(b"],\"uid\":");
+    json_str(buf, &f.id)?;
+    buf.extend_from_slice(b"},\"message\":");
+    json_str(buf, &f.message)?;
+    buf.extend_from_slice(
+        b",\"metadata\":{\"product\":{\"name\":\"trailhound\",\"vendor_name\":\"trailhound\",\
+          \"version\":",
+    );
+    json_str(buf, env!("CARGO_PKG_VERSION"))?;
+    buf.extend_from_slice(b"},\"version\":\"1.1.0\"},\"remediation\":{\"desc\":");
+    json_str(buf, &f.remediation)?;
+    buf.extend_from_slice(b",\"references\":[");
+    if let Some(k) = &f.kb {
+        json_str(buf, &format!("trailhound explain {k}"))?;
+    }
+    buf.extend_from_slice(b"]},\"resources\":[{\"cloud_partition\":\"aws\",\"data\":{");
+    for (i, (k, v)) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, k)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, &**v)?;
+    }
+    buf.extend_from_slice(b"},\"region\":");
+    json_opt_str(buf, f.region.as_deref())?;
+    buf.extend_from_slice(b",\"type\":");
+    json_str(buf, aws_resource_type(f.resource_kind))?;
+    buf.extend_from_slice(b",\"uid\":");
+    json_str(buf, &f.resource_id)?;
+    buf.extend_from_slice(b"}],\"severity\":");
+    json_str(buf, f.severity.as_str())?;
+    buf.extend_from_slice(b",\"severity_id\":");
+    serde_json::to_writer(&mut *buf, &ocsf_severity_id(f.severity))?;
+    buf.extend_from_slice(b",\"status\":\"New\",\"status_id\":1,\"time\":");
+    serde_json::to_writer(&mut *buf, &time_ms)?;
+    buf.extend_from_slice(
+        b",\"type_name\":\"Detection Finding: Create\",\"type_uid\":200401,\
+          \"unmapped\":{\"evidence\":[",
+    );
+    for (i, (k, v)) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, &format!("{k}={}", display(Some(v))))?;
+    }
+    buf.extend_from_slice(b"],\"prowler\":[");
+    for (i, p) in f.prowler.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, p)?;
+    }
+    buf.extend_from_slice(b"],\"status\":");
+    json_opt_str(buf, f.status)?;
+    buf.extend_from_slice(b"}}");
     Ok(())
 }
 
@@ -347,5 +432,23 @@ mod tests {
         };
         let odd = [odd, empty];
         assert_eq!(jsonl(&odd), serde_jsonl(&odd));
+        assert_eq!(ocsf_lines(&odd), value_ocsf_lines(&odd));
+        assert_eq!(ocsf_lines(&findings), value_ocsf_lines(&findings));
+    }
+
+    fn ocsf_lines(findings: &[AuditFinding<'_>]) -> String {
+        let mut out = Vec::new();
+        write_ocsf(&mut out, findings, 1_796_083_200_123).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The reference for [`write_ocsf`]: the [`ocsf`] value, serialised.
+    fn value_ocsf_lines(findings: &[AuditFinding<'_>]) -> String {
+        let mut out = String::new();
+        for f in findings {
+            out.push_str(&serde_json::to_string(&ocsf(f, 1_796_083_200_123)).unwrap());
+            out.push('\n');
+        }
+        out
     }
 }
