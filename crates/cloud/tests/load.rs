@@ -604,7 +604,10 @@ fn a_bad_element_in_a_split_list_is_named_with_its_path() {
     let (a, report) = load_region(&instances, &volumes);
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     let e = &report.errors[0];
-    assert!(e.path.ends_with("eu-west-1/ec2-describe-instances.json"), "{e}");
+    assert!(
+        e.path.ends_with("eu-west-1/ec2-describe-instances.json"),
+        "{e}"
+    );
     assert_eq!(
         e.json_path.as_deref(),
         Some("Reservations[233].Instances[1].LaunchTime")
@@ -614,6 +617,10 @@ fn a_bad_element_in_a_split_list_is_named_with_its_path() {
     // A syntax error: named with the file, the rest loads.
     let (a, report) = load_region(&instances.replace("\"r-5\"", "\"r-5"), &volumes);
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
-    assert!(report.errors[0].message.contains("not valid JSON"), "{}", report.errors[0]);
+    assert!(
+        report.errors[0].message.contains("not valid JSON"),
+        "{}",
+        report.errors[0]
+    );
     assert_eq!(a.volumes.len(), 300);
 }
