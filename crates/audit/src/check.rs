@@ -291,7 +291,7 @@ impl Check {
 
 /// Whether a `{...}` in a remediation is a placeholder: a lowercase dotted name such as
 /// `{id}` or `{exposure.ssh}` (`compile` checks that it names a fact), not JSON or CLI syntax.
-fn is_fact_path(path: &str) -> bool {
+pub(crate) fn is_fact_path(path: &str) -> bool {
     !path.is_empty()
         && path
             .chars()
@@ -314,23 +314,116 @@ pub fn placeholders(template: &str) -> Vec<String> {
 
 /// Fills the `{path}` placeholders for which `is_placeholder` holds; the others stay as written.
 fn fill(template: &str, facts: &Value, is_placeholder: impl Fn(&str) -> bool) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        let path = &rest[start + 1..start + len];
-        if is_placeholder(path) {
-            out.push_str(&rest[..start]);
-            out.push_str(&display(crate::expr::lookup_dotted(facts, path)));
-        } else {
-            out.push_str(&rest[..start + len + 1]);
+    let mut paths = Vec::new();
+    let t = Template::parse(template, is_placeholder, &mut paths);
+    let values: Vec<Option<&Value>> = paths
+        .iter()
+        .map(|p| crate::expr::lookup_dotted(facts, p))
+        .collect();
+    t.render(&values)
+}
+
+/// A message or remediation split once into text and placeholders, so that the facts it names
+/// can be looked up apart from the rendering (see `Matches`). Rendering it gives what [`fill`]
+/// gives (`fill` is this, parsed and rendered at once).
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    pieces: Vec<Piece>,
+    /// The length of the text pieces: the rendered text is at least this long.
+    text_len: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    /// The index of a fact path in the `paths` given to [`Template::parse`].
+    Fact(usize),
+}
+
+impl Template {
+    /// Splits `template` at the `{path}` placeholders for which `is_placeholder` holds; each
+    /// placeholder's path is found in or added to `paths`.
+    pub(crate) fn parse(
+        template: &str,
+        is_placeholder: impl Fn(&str) -> bool,
+        paths: &mut Vec<String>,
+    ) -> Template {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            let path = &rest[start + 1..start + len];
+            if is_placeholder(path) {
+                text.push_str(&rest[..start]);
+                if !text.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut text)));
+                }
+                pieces.push(Piece::Fact(path_index(paths, path)));
+            } else {
+                text.push_str(&rest[..start + len + 1]);
+            }
+            rest = &rest[start + len + 1..];
         }
-        rest = &rest[start + len + 1..];
+        text.push_str(rest);
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        let text_len = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.len(),
+                Piece::Fact(_) => 0,
+            })
+            .sum();
+        Template { pieces, text_len }
     }
-    out.push_str(rest);
-    out
+
+    /// The text with each placeholder replaced by its fact (`values[i]` for the `i`th path).
+    pub(crate) fn render(&self, values: &[Option<&Value>]) -> String {
+        let mut out = String::with_capacity(self.text_len + 16);
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Fact(i) => push_display(&mut out, values[*i]),
+            }
+        }
+        out
+    }
+}
+
+/// The index of `path` in `paths`, added at the end when it is not there.
+pub(crate) fn path_index(paths: &mut Vec<String>, path: &str) -> usize {
+    match paths.iter().position(|p| p == path) {
+        Some(i) => i,
+        None => {
+            paths.push(path.to_string());
+            paths.len() - 1
+        }
+    }
+}
+
+/// Appends [`display`]'s text to `out` without building it first.
+fn push_display(out: &mut String, value: Option<&Value>) {
+    match value {
+        None | Some(Value::Null) => out.push('-'),
+        Some(Value::Array(items)) if items.is_empty() => out.push('-'),
+        Some(Value::String(s)) => out.push_str(s),
+        Some(Value::Array(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                push_display(out, Some(v));
+            }
+        }
+        Some(other) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{other}");
+        }
+    }
 }
 
 /// A fact as a user reads it: strings bare, lists comma-joined, missing as `-`.

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use reach::{Network, State};
 
 use crate::facts::{Exposure, ExposureOracle, InstanceExposure};
@@ -82,10 +84,12 @@ pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
 
 impl ReachOracle {
     pub fn new(network: &Network) -> ReachOracle {
+        // Summarised (and the exposures dropped) on every core; collected in order, so that an
+        // instance listed twice keeps its last summary, as a sequential collect does.
         let by_instance = network
             .exposure_map()
-            .iter()
-            .filter_map(|e| Some((e.instance.clone()?, summarize(e))))
+            .into_par_iter()
+            .filter_map(|e| Some((e.instance.clone()?, summarize(&e))))
             .collect();
         ReachOracle { by_instance }
     }

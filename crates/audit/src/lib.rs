@@ -182,16 +182,61 @@ pub fn finding_id(check_id: &str, resource_id: &str) -> String {
 pub struct Match {
     check: u32,
     resource: u32,
+    /// Where this match's facts start in [`Matches::values`] (one per path of its check's
+    /// [`Render`]).
+    values: u32,
     pub severity: Severity,
     /// `Some(true)` when the check's `latent_when` holds (severity already lowered).
     latent: Option<bool>,
 }
 
+/// What rendering one check's findings reads from a resource's facts: each distinct fact path
+/// its evidence, message and remediation name.
+///
+/// [`evaluate`] looks these up for every match right after the check's predicate, while the
+/// resource's facts are in the CPU cache. Looked up when the findings are written (in severity
+/// and check order, so each finding on a different, cold resource), every key compared was a
+/// cache miss, and the lookups took most of the output phase on a large account.
+struct Render {
+    paths: Vec<String>,
+    /// The index in `paths` of each of the check's `evidence` fields.
+    evidence: Vec<usize>,
+    message: check::Template,
+    /// None when the remediation has no placeholders (it is used as written).
+    remediation: Option<check::Template>,
+}
+
+impl Render {
+    fn new(c: &Check) -> Render {
+        let mut paths = Vec::new();
+        let evidence = c
+            .evidence
+            .iter()
+            .map(|f| check::path_index(&mut paths, f))
+            .collect();
+        let message = check::Template::parse(&c.message, |_| true, &mut paths);
+        // As `Check::render_remediation`.
+        let remediation = c
+            .remediation
+            .contains('{')
+            .then(|| check::Template::parse(&c.remediation, check::is_fact_path, &mut paths));
+        Render {
+            paths,
+            evidence,
+            message,
+            remediation,
+        }
+    }
+}
+
 /// The matches of one audit, sorted by severity (worst first), check, resource.
 pub struct Matches<'a> {
     checks: Vec<&'a Check>,
+    renders: Vec<Render>,
     resources: &'a [Resource],
     pub items: Vec<Match>,
+    /// The facts each match's findings show ([`Render::paths`], looked up), at [`Match::values`].
+    values: Vec<Option<&'a Value>>,
 }
 
 /// How many matches a rendering chunk holds: large enough to keep both cores busy, small enough
@@ -216,12 +261,15 @@ impl<'a> Matches<'a> {
     pub fn finding(&self, m: &Match) -> AuditFinding<'a> {
         static NULL: Value = Value::Null;
         let c: &'a Check = self.checks[m.check as usize];
+        let render = &self.renders[m.check as usize];
         let r: &'a Resource = &self.resources[m.resource as usize];
+        let values = &self.values[m.values as usize..][..render.paths.len()];
         let evidence = c
             .evidence
             .iter()
-            .map(|f| {
-                let v = expr::lookup_dotted(&r.facts, f).unwrap_or(&NULL);
+            .zip(&render.evidence)
+            .map(|(f, &i)| {
+                let v: &'a Value = values[i].unwrap_or(&NULL);
                 (Cow::Borrowed(f.as_str()), Cow::Borrowed(v))
             })
             .collect();
@@ -235,9 +283,12 @@ impl<'a> Matches<'a> {
             resource_id: Cow::Borrowed(&r.id),
             account: r.account.as_deref().map(Cow::Borrowed),
             region: r.region.as_deref().map(Cow::Borrowed),
-            message: c.render_message(&r.facts),
+            message: render.message.render(values),
             evidence,
-            remediation: c.render_remediation(&r.facts),
+            remediation: match &render.remediation {
+                Some(t) => Cow::Owned(t.render(values)),
+                None => Cow::Borrowed(&c.remediation),
+            },
             kb: c.kb.as_deref().map(Cow::Borrowed),
             prowler: Cow::Borrowed(&c.prowler),
         }
@@ -259,14 +310,17 @@ impl<'a> Matches<'a> {
         self.write_in_chunks(out, CHUNK, write)
     }
 
+    /// A thread renders the chunks (on every core) while this one writes the chunk before, so
+    /// writing (a few hundred MB on a large account) and the wait at the end of each chunk's
+    /// rendering no longer leave the cores idle.
     fn write_in_chunks<W, F>(&self, out: &mut W, chunk_len: usize, write: F) -> std::io::Result<()>
     where
         W: std::io::Write + ?Sized,
         F: Fn(&mut Vec<u8>, &[AuditFinding<'_>]) -> std::io::Result<()> + Sync,
     {
         let per_task = (chunk_len / rayon::current_num_threads().max(1) / 4).max(1);
-        for chunk in self.items.chunks(chunk_len.max(1)) {
-            let buffers: Vec<std::io::Result<Vec<u8>>> = chunk
+        let render = |chunk: &[Match]| -> std::io::Result<Vec<Vec<u8>>> {
+            chunk
                 .par_chunks(per_task)
                 .map(|part| {
                     let findings: Vec<AuditFinding> =
@@ -275,12 +329,27 @@ impl<'a> Matches<'a> {
                     write(&mut buf, &findings)?;
                     Ok(buf)
                 })
-                .collect();
-            for buf in buffers {
-                out.write_all(&buf?)?;
+                .collect()
+        };
+        std::thread::scope(|scope| {
+            // One chunk rendered ahead: memory stays at about two chunks' text.
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let render = &render;
+            scope.spawn(move || {
+                for chunk in self.items.chunks(chunk_len.max(1)) {
+                    // The receiver is gone when writing failed: stop.
+                    if tx.send(render(chunk)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for buffers in rx {
+                for buf in buffers? {
+                    out.write_all(&buf)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -306,35 +375,54 @@ pub fn evaluate<'a>(
                 .unwrap_or(c.severity)
         })
         .collect();
-    let mut items: Vec<Match> = resources
+    let renders: Vec<Render> = active.iter().map(|c| Render::new(c)).collect();
+    // Per resource: its matches (`values` relative to the resource's first) and their facts.
+    let per_resource: Vec<(Vec<Match>, Vec<Option<&'a Value>>)> = resources
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(ri, r)| {
-            let thresholds = &thresholds;
-            let severities = &severities;
-            active
-                .iter()
-                .enumerate()
-                .filter(move |(_, c)| c.kind == r.kind && c.predicate.matches(&r.facts, thresholds))
-                .map(move |(ci, c)| {
-                    let latent = c
-                        .latent_when
-                        .as_ref()
-                        .map(|l| l.matches(&r.facts, thresholds));
-                    let mut severity = severities[ci];
-                    if latent == Some(true) {
-                        severity = severity.lowered();
-                    }
-                    Match {
-                        check: ci as u32,
-                        resource: ri as u32,
-                        severity,
-                        latent,
-                    }
-                })
-                .collect::<Vec<_>>()
+        .map(|(ri, r)| {
+            let mut matches = Vec::new();
+            let mut values = Vec::new();
+            for (ci, c) in active.iter().enumerate() {
+                if c.kind != r.kind || !c.predicate.matches(&r.facts, &thresholds) {
+                    continue;
+                }
+                let latent = c
+                    .latent_when
+                    .as_ref()
+                    .map(|l| l.matches(&r.facts, &thresholds));
+                let mut severity = severities[ci];
+                if latent == Some(true) {
+                    severity = severity.lowered();
+                }
+                matches.push(Match {
+                    check: ci as u32,
+                    resource: ri as u32,
+                    values: values.len() as u32,
+                    severity,
+                    latent,
+                });
+                values.extend(
+                    renders[ci]
+                        .paths
+                        .iter()
+                        .map(|p| expr::lookup_dotted(&r.facts, p)),
+                );
+            }
+            (matches, values)
         })
         .collect();
+    let mut items: Vec<Match> = Vec::with_capacity(per_resource.iter().map(|(m, _)| m.len()).sum());
+    let mut values: Vec<Option<&'a Value>> =
+        Vec::with_capacity(per_resource.iter().map(|(_, v)| v.len()).sum());
+    for (matches, vals) in per_resource {
+        let base = u32::try_from(values.len()).expect("fewer than 2^32 facts in the findings");
+        items.extend(matches.into_iter().map(|m| Match {
+            values: base + m.values,
+            ..m
+        }));
+        values.extend(vals);
+    }
     // Sorted by ranks instead of comparing id strings for every pair of matches: each check's
     // and each resource's place in id order, computed once. Equal resource ids (the same id in
     // two accounts or regions) rank by input order, as a stable sort of the ids would.
@@ -352,8 +440,10 @@ pub fn evaluate<'a>(
     });
     Matches {
         checks: active,
+        renders,
         resources,
         items,
+        values,
     }
 }
 

@@ -46,12 +46,95 @@ pub fn write_table(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Re
     Ok(())
 }
 
+/// One JSON object per line: the bytes `serde_json::to_writer` writes for each finding (same
+/// fields, order and escaping), but written directly, a line at a time: strings without
+/// characters to escape (nearly all) are copied whole instead of escaped byte by byte, and the
+/// writer is called once per line instead of once per token.
 pub fn write_jsonl(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
+    let mut line = Vec::with_capacity(1024);
     for f in findings {
-        serde_json::to_writer(&mut *out, f)?;
-        out.write_all(b"\n")?;
+        line.clear();
+        finding_json(&mut line, f)?;
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
     Ok(())
+}
+
+/// [`AuditFinding`] as its derived `Serialize` writes it with `serde_json` (compact).
+fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
+    buf.extend_from_slice(b"{\"id\":");
+    json_str(buf, &f.id)?;
+    buf.extend_from_slice(b",\"check_id\":");
+    json_str(buf, &f.check_id)?;
+    buf.extend_from_slice(b",\"title\":");
+    json_str(buf, &f.title)?;
+    buf.extend_from_slice(b",\"severity\":");
+    serde_json::to_writer(&mut *buf, &f.severity)?;
+    if let Some(status) = f.status {
+        buf.extend_from_slice(b",\"status\":");
+        json_str(buf, status)?;
+    }
+    buf.extend_from_slice(b",\"resource_kind\":");
+    serde_json::to_writer(&mut *buf, &f.resource_kind)?;
+    buf.extend_from_slice(b",\"resource_id\":");
+    json_str(buf, &f.resource_id)?;
+    buf.extend_from_slice(b",\"account\":");
+    json_opt_str(buf, f.account.as_deref())?;
+    buf.extend_from_slice(b",\"region\":");
+    json_opt_str(buf, f.region.as_deref())?;
+    buf.extend_from_slice(b",\"message\":");
+    json_str(buf, &f.message)?;
+    buf.extend_from_slice(b",\"evidence\":{");
+    for (i, (k, v)) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, k)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, &**v)?;
+    }
+    buf.extend_from_slice(b"},\"remediation\":");
+    json_str(buf, &f.remediation)?;
+    buf.extend_from_slice(b",\"kb\":");
+    json_opt_str(buf, f.kb.as_deref())?;
+    buf.extend_from_slice(b",\"prowler\":[");
+    for (i, p) in f.prowler.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, p)?;
+    }
+    buf.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// A JSON string as `serde_json` writes it. It escapes only `"`, `\\` and control characters;
+/// a string with none of them is copied as it is.
+fn json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    // A fold, not `any`: no early exit, so the compiler can check many bytes at a time.
+    let escape = s
+        .bytes()
+        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if escape {
+        serde_json::to_writer(&mut *buf, s)?;
+    } else {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    }
+    Ok(())
+}
+
+fn json_opt_str(buf: &mut Vec<u8>, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => json_str(buf, s),
+        None => {
+            buf.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
 }
 
 pub fn write_json(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
@@ -177,14 +260,195 @@ pub fn ocsf(f: &AuditFinding<'_>, time_ms: i64) -> Value {
     })
 }
 
+/// One [`ocsf`] object per line, written directly: the bytes `serde_json` writes for the
+/// [`ocsf`] value (its objects' keys sorted, as a `serde_json::Map` keeps them), without
+/// building the value.
 pub fn write_ocsf(
     out: &mut dyn Write,
     findings: &[AuditFinding<'_>],
     time_ms: i64,
 ) -> io::Result<()> {
+    let mut line = Vec::with_capacity(2048);
     for f in findings {
-        serde_json::to_writer(&mut *out, &ocsf(f, time_ms))?;
-        out.write_all(b"\n")?;
+        line.clear();
+        ocsf_json(&mut line, f, time_ms)?;
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
     Ok(())
+}
+
+/// [`ocsf`] as `serde_json` writes it. Every object's keys are in sorted order.
+fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Result<()> {
+    buf.extend_from_slice(
+        b"{\"activity_id\":1,\"activity_name\":\"Create\",\"category_name\":\"Findings\",\
+          \"category_uid\":2,\"class_name\":\"Detection Finding\",\"class_uid\":2004,\
+          \"cloud\":{\"account\":{\"type\":\"AWS Account\",\"type_id\":10,\"uid\":",
+    );
+    json_opt_str(buf, f.account.as_deref())?;
+    buf.extend_from_slice(b"},\"provider\":\"AWS\",\"region\":");
+    json_opt_str(buf, f.region.as_deref())?;
+    buf.extend_from_slice(b"},\"finding_info\":{\"analytic\":{\"name\":");
+    json_str(buf, &f.title)?;
+    buf.extend_from_slice(b",\"type\":\"Rule\",\"type_id\":1,\"uid\":");
+    json_str(buf, &f.check_id)?;
+    buf.extend_from_slice(b"},\"desc\":");
+    json_str(buf, &f.message)?;
+    buf.extend_from_slice(b",\"title\":");
+    json_str(buf, &f.title)?;
+    buf.extend_from_slice(b",\"types\":[");
+    json_str(buf, &format!("trailhound audit/{}", f.check_id))?;
+    buf.extend_from_slice(b"],\"uid\":");
+    json_str(buf, &f.id)?;
+    buf.extend_from_slice(b"},\"message\":");
+    json_str(buf, &f.message)?;
+    buf.extend_from_slice(
+        b",\"metadata\":{\"product\":{\"name\":\"trailhound\",\"vendor_name\":\"trailhound\",\
+          \"version\":",
+    );
+    json_str(buf, env!("CARGO_PKG_VERSION"))?;
+    buf.extend_from_slice(b"},\"version\":\"1.1.0\"},\"remediation\":{\"desc\":");
+    json_str(buf, &f.remediation)?;
+    buf.extend_from_slice(b",\"references\":[");
+    if let Some(k) = &f.kb {
+        json_str(buf, &format!("trailhound explain {k}"))?;
+    }
+    buf.extend_from_slice(b"]},\"resources\":[{\"cloud_partition\":\"aws\",\"data\":{");
+    for (i, (k, v)) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, k)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, &**v)?;
+    }
+    buf.extend_from_slice(b"},\"region\":");
+    json_opt_str(buf, f.region.as_deref())?;
+    buf.extend_from_slice(b",\"type\":");
+    json_str(buf, aws_resource_type(f.resource_kind))?;
+    buf.extend_from_slice(b",\"uid\":");
+    json_str(buf, &f.resource_id)?;
+    buf.extend_from_slice(b"}],\"severity\":");
+    json_str(buf, f.severity.as_str())?;
+    buf.extend_from_slice(b",\"severity_id\":");
+    serde_json::to_writer(&mut *buf, &ocsf_severity_id(f.severity))?;
+    buf.extend_from_slice(b",\"status\":\"New\",\"status_id\":1,\"time\":");
+    serde_json::to_writer(&mut *buf, &time_ms)?;
+    buf.extend_from_slice(
+        b",\"type_name\":\"Detection Finding: Create\",\"type_uid\":200401,\
+          \"unmapped\":{\"evidence\":[",
+    );
+    for (i, (k, v)) in f.evidence.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, &format!("{k}={}", display(Some(v))))?;
+    }
+    buf.extend_from_slice(b"],\"prowler\":[");
+    for (i, p) in f.prowler.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, p)?;
+    }
+    buf.extend_from_slice(b"],\"status\":");
+    json_opt_str(buf, f.status)?;
+    buf.extend_from_slice(b"}}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// What the derived `Serialize` writes: the reference for [`write_jsonl`].
+    fn serde_jsonl(findings: &[AuditFinding<'_>]) -> String {
+        let mut out = Vec::new();
+        for f in findings {
+            serde_json::to_writer(&mut out, f).unwrap();
+            out.push(b'\n');
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    fn jsonl(findings: &[AuditFinding<'_>]) -> String {
+        let mut out = Vec::new();
+        write_jsonl(&mut out, findings).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn jsonl_is_what_serde_writes() {
+        let checks = crate::builtin_checks().unwrap();
+        let resources: Vec<crate::Resource> = checks
+            .iter()
+            .flat_map(|c| c.tests.iter().map(move |t| (c.kind, t)))
+            .map(|(kind, t)| crate::Resource {
+                kind,
+                id: "r-1".into(),
+                account: Some("111122223333".into()),
+                region: None,
+                facts: t.resource.clone(),
+            })
+            .collect();
+        let findings = crate::run(&checks, &resources, &crate::Config::defaults());
+        assert!(findings.len() > 40);
+        assert_eq!(jsonl(&findings), serde_jsonl(&findings));
+
+        // Every optional part absent or empty, and strings that need escaping.
+        let value = serde_json::json!({"a\"b": ["x\u{1}y", 1.5, null, {"k": "é\\"}]});
+        let mut evidence = BTreeMap::new();
+        evidence.insert(Cow::Borrowed("z.last"), Cow::Borrowed(&value));
+        evidence.insert(
+            Cow::Borrowed("a \"first\"\t"),
+            Cow::Owned(Value::Bool(true)),
+        );
+        let prowler = vec!["p1".to_string(), "p\\2".to_string()];
+        let odd = AuditFinding {
+            id: "TA-\u{7f}\u{1f}".into(),
+            check_id: Cow::Borrowed("c\"heck"),
+            title: Cow::Owned("tab\there, newline\n, CR\r, \u{8}\u{c} and ü ✓".into()),
+            severity: Severity::Low,
+            status: None,
+            resource_kind: crate::Kind::SecurityGroup,
+            resource_id: Cow::Borrowed("/\\"),
+            account: None,
+            region: Some(Cow::Borrowed("")),
+            message: String::new(),
+            evidence,
+            remediation: Cow::Borrowed("{x}\n"),
+            kb: None,
+            prowler: Cow::Owned(prowler),
+        };
+        let empty = AuditFinding {
+            evidence: BTreeMap::new(),
+            prowler: Cow::Owned(Vec::new()),
+            status: Some("latent"),
+            kb: Some(Cow::Borrowed("Event")),
+            ..odd.clone()
+        };
+        let odd = [odd, empty];
+        assert_eq!(jsonl(&odd), serde_jsonl(&odd));
+        assert_eq!(ocsf_lines(&odd), value_ocsf_lines(&odd));
+        assert_eq!(ocsf_lines(&findings), value_ocsf_lines(&findings));
+    }
+
+    fn ocsf_lines(findings: &[AuditFinding<'_>]) -> String {
+        let mut out = Vec::new();
+        write_ocsf(&mut out, findings, 1_796_083_200_123).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The reference for [`write_ocsf`]: the [`ocsf`] value, serialised.
+    fn value_ocsf_lines(findings: &[AuditFinding<'_>]) -> String {
+        let mut out = String::new();
+        for f in findings {
+            out.push_str(&serde_json::to_string(&ocsf(f, 1_796_083_200_123)).unwrap());
+            out.push('\n');
+        }
+        out
+    }
 }

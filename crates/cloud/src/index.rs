@@ -55,10 +55,33 @@ fn positions<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, usize>
 }
 
 impl Index {
+    /// Built in three parts at once (the instance, interface and volume maps are the large ones
+    /// on a large account).
     fn build(a: &Account) -> Index {
+        let (mut ix, ((eni, instances_by_sg), (enis_of_instance, instances_by_key))) = rayon::join(
+            || Index::build_rest(a),
+            || {
+                rayon::join(
+                    || {
+                        let eni = positions(&a.network_interfaces, |n| &n.id);
+                        let by_sg = instances_by_sg(a, &eni);
+                        (eni, by_sg)
+                    },
+                    || (enis_of_instance(a), instances_by_key(a)),
+                )
+            },
+        );
+        ix.eni = eni;
+        ix.instances_by_sg = instances_by_sg;
+        ix.enis_of_instance = enis_of_instance;
+        ix.instances_by_key = instances_by_key;
+        ix
+    }
+
+    /// Every map but those [`Index::build`] builds beside it.
+    fn build_rest(a: &Account) -> Index {
         let mut ix = Index {
             instance: positions(&a.instances, |i| &i.id),
-            eni: positions(&a.network_interfaces, |n| &n.id),
             sg: positions(&a.security_groups, |g| &g.id),
             subnet: positions(&a.subnets, |s| &s.id),
             vpc: positions(&a.vpcs, |v| &v.id),
@@ -82,11 +105,6 @@ impl Index {
             ssm_instance: positions(&a.ssm_instances, |s| &s.instance_id),
             ..Index::default()
         };
-        for (i, n) in a.network_interfaces.iter().enumerate() {
-            if let Some(inst) = n.attachment.as_ref().and_then(|t| t.instance_id.as_ref()) {
-                ix.enis_of_instance.entry(inst.clone()).or_default().push(i);
-            }
-        }
         for (i, acl) in a.network_acls.iter().enumerate() {
             for s in &acl.subnet_ids {
                 ix.nacl_of_subnet.entry(s.clone()).or_insert(i);
@@ -112,22 +130,6 @@ impl Index {
                 .entry((k.account.clone(), k.region.clone(), k.name.clone()))
                 .or_insert(i);
         }
-        for (i, inst) in a.instances.iter().enumerate() {
-            if let Some(k) = &inst.key_name {
-                ix.instances_by_key.entry(k.clone()).or_default().push(i);
-            }
-            let mut groups: Vec<&String> = inst.security_group_ids.iter().collect();
-            for eni in &inst.network_interfaces {
-                if let Some(&e) = ix.eni.get(eni) {
-                    groups.extend(&a.network_interfaces[e].security_group_ids);
-                }
-            }
-            groups.sort();
-            groups.dedup();
-            for g in groups {
-                ix.instances_by_sg.entry(g.clone()).or_default().push(i);
-            }
-        }
         for (i, s) in a.region_settings.iter().enumerate() {
             ix.region_settings
                 .entry((s.account.clone(), s.region.clone()))
@@ -135,6 +137,45 @@ impl Index {
         }
         ix
     }
+}
+
+fn enis_of_instance(a: &Account) -> HashMap<String, Vec<usize>> {
+    let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, n) in a.network_interfaces.iter().enumerate() {
+        if let Some(inst) = n.attachment.as_ref().and_then(|t| t.instance_id.as_ref()) {
+            map.entry(inst.clone()).or_default().push(i);
+        }
+    }
+    map
+}
+
+fn instances_by_key(a: &Account) -> HashMap<String, Vec<usize>> {
+    let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, inst) in a.instances.iter().enumerate() {
+        if let Some(k) = &inst.key_name {
+            map.entry(k.clone()).or_default().push(i);
+        }
+    }
+    map
+}
+
+/// Security group → instances with an ENI in it (`eni`: the interfaces' positions).
+fn instances_by_sg(a: &Account, eni: &HashMap<String, usize>) -> HashMap<String, Vec<usize>> {
+    let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, inst) in a.instances.iter().enumerate() {
+        let mut groups: Vec<&String> = inst.security_group_ids.iter().collect();
+        for e in &inst.network_interfaces {
+            if let Some(&e) = eni.get(e) {
+                groups.extend(&a.network_interfaces[e].security_group_ids);
+            }
+        }
+        groups.sort();
+        groups.dedup();
+        for g in groups {
+            map.entry(g.clone()).or_default().push(i);
+        }
+    }
+    map
 }
 
 macro_rules! by_id {

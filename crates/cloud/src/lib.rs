@@ -19,6 +19,7 @@ mod index;
 mod load;
 pub mod model;
 mod raw;
+mod split;
 pub mod time;
 
 pub use convert::{normalize_protocol, parse_credential_csv};

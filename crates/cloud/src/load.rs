@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::model::*;
-use crate::{convert, raw};
+use crate::{convert, raw, split};
 
 /// Why a snapshot could not be loaded at all (single bad files are in [`LoadReport::errors`]).
 #[derive(Debug, thiserror::Error)]
@@ -197,18 +197,41 @@ fn parse_boxed<T: DeserializeOwned + Send + 'static>(path: &Path) -> Parsed {
     read_typed::<T>(path).map(|v| Box::new(v) as Box<dyn Any + Send>)
 }
 
+/// Parses a response that is one big list (`key`) on every core ([`split`]); `whole` makes the
+/// response of the list. Any other text (pages, errors) is read as [`read_typed`] reads it, so
+/// errors name the file and JSON path as before.
+fn parse_split<T, E>(path: &Path, key: &str, whole: fn(Vec<E>) -> T) -> Parsed
+where
+    T: DeserializeOwned + Send + 'static,
+    E: DeserializeOwned + Send,
+{
+    read_split(path, key, whole).map(|v| Box::new(v) as Box<dyn Any + Send>)
+}
+
+fn read_split<T, E>(path: &Path, key: &str, whole: fn(Vec<E>) -> T) -> Result<T, FileError>
+where
+    T: DeserializeOwned,
+    E: DeserializeOwned + Send,
+{
+    let text = read_text(path)?;
+    if let Some(list) = split::parse_member_list::<E>(&text, key) {
+        return Ok(whole(list));
+    }
+    typed_from_text(path, &text)
+}
+
 /// The regional files that can be large on a big account, parsed in parallel with each other
 /// before the loader walks the folder in its fixed order (on 100k instances, describe-instances
 /// alone is over 100 MB; parsing it beside the volumes and groups keeps both cores busy).
 const PREFETCH: &[(&str, Parser)] = &[
-    (
-        "ec2-describe-instances.json",
-        parse_boxed::<raw::DescribeInstances>,
-    ),
-    (
-        "ec2-describe-volumes.json",
-        parse_boxed::<raw::DescribeVolumes>,
-    ),
+    ("ec2-describe-instances.json", |path| {
+        parse_split(path, "Reservations", |reservations| {
+            raw::DescribeInstances { reservations }
+        })
+    }),
+    ("ec2-describe-volumes.json", |path| {
+        parse_split(path, "Volumes", |volumes| raw::DescribeVolumes { volumes })
+    }),
     (
         "ec2-describe-security-groups.json",
         parse_boxed::<raw::DescribeSecurityGroups>,
@@ -237,10 +260,11 @@ impl Folder {
         }
     }
 
-    /// Parses the folder's [`PREFETCH`] files in parallel.
+    /// Parses the folder's [`PREFETCH`] files in parallel (also one alone: its parser may
+    /// split it).
     fn prefetch(&mut self) {
         let wanted: Vec<_> = PREFETCH.iter().filter(|(n, _)| self.has(n)).collect();
-        if wanted.len() < 2 {
+        if wanted.is_empty() {
             return;
         }
         let dir = &self.dir;
@@ -570,15 +594,23 @@ impl Loader {
             let count: usize = d.reservations.iter().map(|r| r.instances.len()).sum();
             out.instances.reserve(count);
             embedded_enis.reserve(count);
-            for res in d.reservations {
-                if let Some(owner) = &res.owner_id {
-                    hints.owner.get_or_insert_with(|| owner.clone());
-                }
-                for i in res.instances {
-                    let (inst, enis) = convert::instance(i, res.owner_id.as_deref());
-                    embedded_enis.extend(enis.into_iter().map(|e| (inst.id.clone(), e)));
-                    out.instances.push(inst);
-                }
+            if let Some(owner) = d.reservations.iter().find_map(|r| r.owner_id.as_ref()) {
+                hints.owner.get_or_insert_with(|| owner.clone());
+            }
+            // Converted on every core, in order.
+            let converted: Vec<(Instance, Vec<raw::NetworkInterface>)> = d
+                .reservations
+                .into_par_iter()
+                .flat_map_iter(|res| {
+                    let owner = res.owner_id;
+                    res.instances
+                        .into_iter()
+                        .map(move |i| convert::instance(i, owner.as_deref()))
+                })
+                .collect();
+            for (inst, enis) in converted {
+                embedded_enis.extend(enis.into_iter().map(|e| (inst.id.clone(), e)));
+                out.instances.push(inst);
             }
         }
         if let Some(d) =
@@ -596,22 +628,25 @@ impl Loader {
             .map(|n| n.id.clone())
             .collect();
         out.network_interfaces.reserve(embedded_enis.len());
-        for (instance_id, e) in embedded_enis {
-            if known.contains(&e.network_interface_id) {
-                continue;
-            }
-            let mut eni = convert::network_interface(e);
-            eni.from_instance_only = true;
-            if let Some(a) = eni.attachment.as_mut() {
-                a.instance_id.get_or_insert(instance_id);
-            } else {
-                eni.attachment = Some(EniAttachment {
-                    instance_id: Some(instance_id),
-                    ..EniAttachment::default()
-                });
-            }
-            out.network_interfaces.push(eni);
-        }
+        // Converted on every core, in order.
+        out.network_interfaces.par_extend(
+            embedded_enis
+                .into_par_iter()
+                .filter(|(_, e)| !known.contains(&e.network_interface_id))
+                .map(|(instance_id, e)| {
+                    let mut eni = convert::network_interface(e);
+                    eni.from_instance_only = true;
+                    if let Some(a) = eni.attachment.as_mut() {
+                        a.instance_id.get_or_insert(instance_id);
+                    } else {
+                        eni.attachment = Some(EniAttachment {
+                            instance_id: Some(instance_id),
+                            ..EniAttachment::default()
+                        });
+                    }
+                    eni
+                }),
+        );
         self.instance_attributes(f, out, region);
         if let Some(d) = self.read::<raw::DescribeProfileAssociations>(
             f,
@@ -944,7 +979,9 @@ impl Loader {
             .enumerate()
             .map(|(i, x)| (x.id.clone(), i))
             .collect();
-        for (q, name) in f.qualified("ec2-describe-instance-attribute-") {
+        let files = f.qualified("ec2-describe-instance-attribute-");
+        let any_files = !files.is_empty();
+        for (q, name) in files {
             let Some(a) = self.read::<raw::InstanceAttribute>(f, &name) else {
                 continue;
             };
@@ -964,14 +1001,16 @@ impl Loader {
             }
         }
         for attr in ["disableApiTermination", "instanceInitiatedShutdownBehavior"] {
+            // With no attribute files at all, every instance lacks its own.
             let lacking = out
                 .instances
                 .iter()
                 .filter(|i| {
-                    !f.has(&format!(
-                        "ec2-describe-instance-attribute-{}-{attr}.json",
-                        sanitise(&i.id)
-                    ))
+                    !any_files
+                        || !f.has(&format!(
+                            "ec2-describe-instance-attribute-{}-{attr}.json",
+                            sanitise(&i.id)
+                        ))
                 })
                 .count();
             self.missing(
@@ -1340,21 +1379,30 @@ fn infer_region(a: &Account) -> Option<String> {
 /// Reads and deserialises a file. One response (the common case) is deserialised straight from
 /// the text; an array of pages or several responses go through [`pages_from_text`]'s page merge.
 fn read_typed<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
+    let text = read_text(path)?;
+    typed_from_text(path, &text)
+}
+
+fn read_text(path: &Path) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|e| FileError {
         path: path.to_path_buf(),
         json_path: None,
         message: format!("cannot read: {e}"),
-    })?;
+    })
+}
+
+/// [`read_typed`] for text already read.
+fn typed_from_text<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, FileError> {
     if !text.trim_start().starts_with('[') {
         // Without path tracking first (it costs about as much as the parse); a shape error is
         // read again with it, to name the JSON path.
-        let mut de = serde_json::Deserializer::from_str(&text);
+        let mut de = serde_json::Deserializer::from_str(text);
         match T::deserialize(&mut de) {
             Ok(v) if de.end().is_ok() => return Ok(v),
             // More after the first document: pages, one after another.
             Ok(_) => {}
             Err(e) if e.is_data() => {
-                let mut de = serde_json::Deserializer::from_str(&text);
+                let mut de = serde_json::Deserializer::from_str(text);
                 let (json_path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
                     Err(e) => {
                         let p = e.path().to_string();
@@ -1375,7 +1423,7 @@ fn read_typed<T: DeserializeOwned>(path: &Path) -> Result<T, FileError> {
             Err(_) => {}
         }
     }
-    pages_from_text(path, &text).and_then(|v| typed(path, v))
+    pages_from_text(path, text).and_then(|v| typed(path, v))
 }
 
 /// Merges a file's text read as one response, an array of page responses, or a stream of

@@ -530,3 +530,97 @@ fn a_bad_file_among_the_prefetched_ones_is_named_and_the_rest_loads() {
     assert_eq!(a.volumes.len(), 1);
     assert_eq!(a.volumes[0].region, "eu-west-1");
 }
+
+/// describe-instances and describe-volumes as one response each (the loader splits their lists
+/// and parses the parts on every core).
+fn many_instances(bad_at: Option<usize>) -> (String, String) {
+    let reservations: Vec<String> = (0..300)
+        .map(|r| {
+            let instances: Vec<String> = (0..3)
+                .map(|k| {
+                    let n = r * 3 + k;
+                    let launch = if bad_at == Some(n) {
+                        "yesterday".to_string()
+                    } else {
+                        format!("2024-06-01T00:00:{:02}+00:00", n % 60)
+                    };
+                    format!(
+                        r#"{{"InstanceId":"i-{n:05}","LaunchTime":"{launch}","KeyName":"k \"{k}\"","Tags":[{{"Key":"Name","Value":"h{n}]}}"}}],"NetworkInterfaces":[{{"NetworkInterfaceId":"eni-{n:05}","Groups":[{{"GroupId":"sg-{k}"}}],"Attachment":{{"DeviceIndex":0}}}}],"State":{{"Name":"running"}}}}"#
+                    )
+                })
+                .collect();
+            format!(
+                r#"{{"OwnerId":"111122223333","ReservationId":"r-{r}","Instances":[{}]}}"#,
+                instances.join(",")
+            )
+        })
+        .collect();
+    let volumes: Vec<String> = (0..300)
+        .map(|v| format!(r#"{{"VolumeId":"vol-{v:05}","Encrypted":{}}}"#, v % 2 == 0))
+        .collect();
+    (
+        format!(
+            "{{\n  \"Reservations\": [{}],\n  \"NextToken\": null\n}}\n",
+            reservations.join(",\n")
+        ),
+        format!(r#"{{"Volumes":[{}]}}"#, volumes.join(",")),
+    )
+}
+
+fn load_region(instances: &str, volumes: &str) -> (cloud::Account, cloud::LoadReport) {
+    let dir = tempfile::tempdir().unwrap();
+    let region = dir.path().join("eu-west-1");
+    std::fs::create_dir(&region).unwrap();
+    std::fs::write(region.join("ec2-describe-instances.json"), instances).unwrap();
+    std::fs::write(region.join("ec2-describe-volumes.json"), volumes).unwrap();
+    cloud::load(dir.path()).unwrap()
+}
+
+fn model_json(a: &cloud::Account) -> String {
+    serde_json::to_string(a).unwrap()
+}
+
+/// The parallel parse of one large response gives the model the ordinary (sequential) parse
+/// gives: the same text as a one-page array goes through the page merge, never split.
+#[test]
+fn a_split_parse_gives_the_model_the_sequential_one_gives() {
+    let (instances, volumes) = many_instances(None);
+    let (split, report) = load_region(&instances, &volumes);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(split.instances.len(), 900);
+    assert_eq!(split.volumes.len(), 300);
+    assert_eq!(split.instances[899].id, "i-00899");
+    assert_eq!(split.instances[5].key_name.as_deref(), Some("k \"2\""));
+    let (paged, report) = load_region(&format!("[{instances}]"), &format!("[{volumes}]"));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(model_json(&split), model_json(&paged));
+}
+
+/// A bad element deep in a split list is still reported with the file and its JSON path, and the
+/// other files load.
+#[test]
+fn a_bad_element_in_a_split_list_is_named_with_its_path() {
+    let (instances, volumes) = many_instances(Some(700));
+    let (a, report) = load_region(&instances, &volumes);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    let e = &report.errors[0];
+    assert!(
+        e.path.ends_with("eu-west-1/ec2-describe-instances.json"),
+        "{e}"
+    );
+    assert_eq!(
+        e.json_path.as_deref(),
+        Some("Reservations[233].Instances[1].LaunchTime")
+    );
+    assert!(a.instances.is_empty());
+    assert_eq!(a.volumes.len(), 300);
+    // A syntax error: named with the file, the rest loads.
+    let (a, report) = load_region(&instances.replace("\"r-5\"", "\"r-5"), &volumes);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(
+        report.errors[0].message.contains("not valid JSON"),
+        "{}",
+        report.errors[0]
+    );
+    assert_eq!(a.volumes.len(), 300);
+}
