@@ -93,7 +93,8 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 fn skip_string(b: &[u8], start: usize) -> Option<usize> {
     let mut i = start + 1;
     loop {
-        i += memchr::memchr2(b'"', b'\\', &b[i..])?;
+        // A backslash as the text's last byte leaves `i` past the end: no closing quote.
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
         if b[i] == b'\\' {
             // The escaped character is never the closing quote.
             i += 2;
@@ -238,6 +239,8 @@ mod tests {
             r#"{"Items":[{"Name":"a"]}]}"#,
             r#"{"Items":[{"Name":"a"}]"#,
             r#"{"Items":[{"Name":"a}]}"#,
+            r#"{"Items":[{"Name":"a\"#,
+            r#"{"Items":["\"#,
             deep.as_str(),
         ] {
             assert_eq!(parallel(text), None, "{text}");
