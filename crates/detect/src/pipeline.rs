@@ -576,7 +576,7 @@ pub fn detect_streamed(
         .try_fold(0i64, |acc, span| span.map(|s| acc.max(s)));
     let last_ms = last_ms.unwrap_or(i64::MIN);
     let correlated: Vec<io::Result<Vec<Filed>>> = sorter
-        .finish()
+        .finish()?
         .into_par_iter()
         .map(|part| {
             let found = ordered::correlate(part, ruleset, horizon_ms, last_ms)?;

@@ -185,7 +185,7 @@ impl FindingStore {
         mut f: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         let layout = self.layout;
-        for (part, partition) in self.sorter.finish().into_iter().enumerate() {
+        for (part, partition) in self.sorter.finish()?.into_iter().enumerate() {
             if self.counts[part] == 0 || min.is_some_and(|m| layout.severity_of(part) < m) {
                 continue;
             }

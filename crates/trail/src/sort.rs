@@ -22,7 +22,8 @@ struct Entry {
 /// How many spilled runs of one size are kept before they are merged into one run of the next
 /// size, so the temporary files held open stay few (`FAN_IN` per size, and sizes grow
 /// `FAN_IN`-fold) however large the input: thousands of spills would exhaust file handles.
-const FAN_IN: usize = 16;
+/// Merging rewrites what was spilled, so it waits until there are many.
+const FAN_IN: usize = 64;
 
 /// Buffers `(key, payload)` entries and yields them in key order.
 pub struct ExternalSorter {
@@ -148,6 +149,9 @@ pub struct PartitionedSorter {
     /// Spills, oldest first, each with its level (how many merges made it).
     spills: Vec<(u32, Arc<Spill>)>,
     spill_count: usize,
+    /// The spill being sorted and written on a thread of its own, so entries keep coming in
+    /// meanwhile (one at a time: at most twice the budget is held).
+    writing: Option<std::thread::JoinHandle<io::Result<Spill>>>,
 }
 
 /// One spill: a temporary file holding a sorted segment per partition.
@@ -173,6 +177,7 @@ impl PartitionedSorter {
             budget,
             spills: Vec::new(),
             spill_count: 0,
+            writing: None,
         }
     }
 
@@ -202,26 +207,25 @@ impl PartitionedSorter {
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        let mut file = tempfile::NamedTempFile::new()?;
-        let mut segments = Vec::with_capacity(self.parts.len());
-        {
-            let mut w = CountingWriter {
-                inner: BufWriter::new(file.as_file_mut()),
-                written: 0,
-            };
-            for part in &mut self.parts {
-                part.sort_by(|a, b| a.key.cmp(&b.key));
-                let start = w.written;
-                for e in part.drain(..) {
-                    write_entry(&mut w, &e.key, &e.payload)?;
-                }
-                segments.push((start, w.written - start));
-            }
-            w.inner.flush()?;
-        }
-        self.spills.push((0, Arc::new(Spill { file, segments })));
+        let fresh = (0..self.parts.len()).map(|_| Vec::new()).collect();
+        let parts = std::mem::replace(&mut self.parts, fresh);
         self.spill_count += 1;
         self.buffered_bytes = 0;
+        self.wait_for_writing()?;
+        self.writing = Some(std::thread::spawn(move || write_spill(parts)));
+        Ok(())
+    }
+
+    /// Waits for the spill being written, if any, and keeps it (merging spills when `FAN_IN`
+    /// of a size have gathered).
+    fn wait_for_writing(&mut self) -> io::Result<()> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(());
+        };
+        let spill = writing.join().map_err(|_| {
+            io::Error::other("the thread writing sorted entries to disk panicked")
+        })??;
+        self.spills.push((0, Arc::new(spill)));
         let partitions = self.parts.len();
         compact(&mut self.spills, |spills| {
             let tail: Vec<Arc<Spill>> = spills[spills.len() - FAN_IN..]
@@ -249,9 +253,11 @@ impl PartitionedSorter {
     }
 
     /// Every partition, each to be read in key order with [`Partition::finish`].
-    pub fn finish(self) -> Vec<Partition> {
+    pub fn finish(mut self) -> io::Result<Vec<Partition>> {
+        self.wait_for_writing()?;
         let spills: Vec<Arc<Spill>> = self.spills.into_iter().map(|(_, s)| s).collect();
-        self.parts
+        Ok(self
+            .parts
             .into_iter()
             .enumerate()
             .map(|(index, memory)| Partition {
@@ -259,8 +265,30 @@ impl PartitionedSorter {
                 spills: spills.clone(),
                 index,
             })
-            .collect()
+            .collect())
     }
+}
+
+/// Sorts every partition's entries and writes them as one spill, a segment per partition.
+fn write_spill(mut parts: Vec<Vec<Entry>>) -> io::Result<Spill> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    let mut segments = Vec::with_capacity(parts.len());
+    {
+        let mut w = CountingWriter {
+            inner: BufWriter::new(file.as_file_mut()),
+            written: 0,
+        };
+        for part in &mut parts {
+            part.sort_by(|a, b| a.key.cmp(&b.key));
+            let start = w.written;
+            for e in part.iter() {
+                write_entry(&mut w, &e.key, &e.payload)?;
+            }
+            segments.push((start, w.written - start));
+        }
+        w.inner.flush()?;
+    }
+    Ok(Spill { file, segments })
 }
 
 impl Partition {
@@ -451,6 +479,7 @@ mod tests {
         let out = std::thread::scope(|scope| {
             let handles: Vec<_> = s
                 .finish()
+                .unwrap()
                 .into_iter()
                 .map(|part| {
                     scope.spawn(move || {
@@ -504,7 +533,8 @@ mod tests {
     #[test]
     fn many_spills_are_merged_so_few_files_stay_open_and_ties_keep_their_order() {
         // Every entry spills on its own; keys repeat, payloads tell the arrivals apart.
-        let n = 3 * FAN_IN * FAN_IN + 5;
+        // Enough for merged runs to be merged again.
+        let n = FAN_IN * FAN_IN + FAN_IN + 5;
         let key = |i: usize| SortKey {
             time_ns: (i % 7) as i128,
             event_id: format!("id{}", i % 3),
@@ -534,7 +564,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(got, want);
-        for (index, part) in parted.finish().into_iter().enumerate() {
+        for (index, part) in parted.finish().unwrap().into_iter().enumerate() {
             let mut got = Vec::new();
             part.finish(|k, p| {
                 got.push((k.clone(), arrival(p)));
