@@ -86,25 +86,13 @@ fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     buf.extend_from_slice(b",\"message\":");
     json_str(buf, &f.message)?;
     buf.extend_from_slice(b",\"evidence\":{");
-    for (i, (k, v)) in f.evidence.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, k)?;
-        buf.push(b':');
-        serde_json::to_writer(&mut *buf, &**v)?;
-    }
+    json_members(buf, &f.evidence)?;
     buf.extend_from_slice(b"},\"remediation\":");
     json_str(buf, &f.remediation)?;
     buf.extend_from_slice(b",\"kb\":");
     json_opt_str(buf, f.kb.as_deref())?;
     buf.extend_from_slice(b",\"prowler\":[");
-    for (i, p) in f.prowler.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, p)?;
-    }
+    json_items(buf, f.prowler.iter())?;
     buf.extend_from_slice(b"]}");
     Ok(())
 }
@@ -123,6 +111,33 @@ fn json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
+    }
+    Ok(())
+}
+
+/// The members of a JSON object, without its braces, as `serde_json` writes a map.
+fn json_members(
+    buf: &mut Vec<u8>,
+    members: &std::collections::BTreeMap<std::borrow::Cow<'_, str>, std::borrow::Cow<'_, Value>>,
+) -> io::Result<()> {
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, k)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut *buf, &**v)?;
+    }
+    Ok(())
+}
+
+/// The strings of a JSON array, without its brackets.
+fn json_items<S: AsRef<str>>(buf: &mut Vec<u8>, items: impl Iterator<Item = S>) -> io::Result<()> {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, item.as_ref())?;
     }
     Ok(())
 }
@@ -314,14 +329,7 @@ fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Resul
         json_str(buf, &format!("trailhound explain {k}"))?;
     }
     buf.extend_from_slice(b"]},\"resources\":[{\"cloud_partition\":\"aws\",\"data\":{");
-    for (i, (k, v)) in f.evidence.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, k)?;
-        buf.push(b':');
-        serde_json::to_writer(&mut *buf, &**v)?;
-    }
+    json_members(buf, &f.evidence)?;
     buf.extend_from_slice(b"},\"region\":");
     json_opt_str(buf, f.region.as_deref())?;
     buf.extend_from_slice(b",\"type\":");
@@ -338,19 +346,13 @@ fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Resul
         b",\"type_name\":\"Detection Finding: Create\",\"type_uid\":200401,\
           \"unmapped\":{\"evidence\":[",
     );
-    for (i, (k, v)) in f.evidence.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, &format!("{k}={}", display(Some(v))))?;
-    }
+    let unmapped = f
+        .evidence
+        .iter()
+        .map(|(k, v)| format!("{k}={}", display(Some(v))));
+    json_items(buf, unmapped)?;
     buf.extend_from_slice(b"],\"prowler\":[");
-    for (i, p) in f.prowler.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, p)?;
-    }
+    json_items(buf, f.prowler.iter())?;
     buf.extend_from_slice(b"],\"status\":");
     json_opt_str(buf, f.status)?;
     buf.extend_from_slice(b"}}");
