@@ -28,6 +28,8 @@ pub struct DetectOptions<'a> {
     /// Bytes of matched records held in memory before they spill to temporary files.
     pub sort_memory: usize,
     pub enricher: Option<&'a dyn Enricher>,
+    /// Called with a phase's name as it ends (`scan`, `correlate`), for `TRAILHOUND_TIMINGS`.
+    pub phase_done: Option<&'a (dyn Fn(&str) + Sync)>,
 }
 
 /// What a run found, and what it read.
@@ -92,28 +94,31 @@ impl EventInfo {
 }
 
 impl EventInfo {
-    /// An event's summary from its typed record and its request and response, parsed alone
-    /// (`None` for a part not read): the same as [`EventInfo::from`] the whole record when both
-    /// parts are given, as the summary reads nothing else.
-    fn from_record(
-        rec: &trail::Record<'_>,
-        request: Option<&Value>,
-        response: Option<&Value>,
-    ) -> EventInfo {
+    /// An event's summary from its typed record, and, with `parts`, the resources its request
+    /// and response name (read from their text without parsing them into a tree): the same as
+    /// [`EventInfo::from`] the whole record when `parts` is set, as the summary reads nothing
+    /// else. `None` when a part cannot be read (nested too deep).
+    fn from_record(rec: &trail::Record<'_>, parts: bool) -> Option<EventInfo> {
         let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
         let identity = identity(rec);
         let principal = text(identity.and_then(|i| i.arn.as_deref()))
             .or_else(|| text(identity.and_then(|i| i.invoked_by.as_deref())))
             .or_else(|| text(identity.and_then(|i| i.principal_id.as_deref())));
         let mut resources = Resources::default();
-        resources.add_parts(
-            rec.event_source.as_deref().unwrap_or_default(),
-            request,
-            response,
-            identity.and_then(|i| i.arn.as_deref()),
-        );
+        if parts {
+            let source = rec.event_source.as_deref().unwrap_or_default();
+            for (part, request) in [
+                (rec.request_parameters, true),
+                (rec.response_elements, false),
+            ] {
+                if let Some(part) = part {
+                    resources.add_raw_part(part.get(), source, request).ok()?;
+                }
+            }
+        }
+        resources.add_caller(identity.and_then(|i| i.arn.as_deref()));
         let time = text(rec.event_time.as_deref()).unwrap_or_default();
-        EventInfo {
+        Some(EventInfo {
             id: text(rec.event_id.as_deref()).unwrap_or_default(),
             time_ms: time
                 .parse::<Timestamp>()
@@ -128,7 +133,7 @@ impl EventInfo {
             region: text(rec.aws_region.as_deref()),
             error_code: text(rec.error_code.as_deref()),
             resources,
-        }
+        })
     }
 }
 
@@ -477,21 +482,14 @@ pub fn detect_streamed(
                         .iter()
                         .all(|h| !rules[h.rule].emits && prefilter.light_feeder[h.rule]) =>
                 {
-                    (hits, None, EventInfo::from_record(rec, None, None))
+                    (hits, None, EventInfo::from_record(rec, false)?)
                 }
                 Some(hits)
                     if hits
                         .iter()
                         .all(|h| !feeds_correlation[h.rule] || prefilter.light_feeder[h.rule]) =>
                 {
-                    let part = |raw: Option<&serde_json::value::RawValue>| {
-                        raw.map(|raw| serde_json::from_str::<Value>(raw.get()))
-                            .transpose()
-                    };
-                    let request = part(rec.request_parameters).ok()?;
-                    let response = part(rec.response_elements).ok()?;
-                    let info = EventInfo::from_record(rec, request.as_ref(), response.as_ref());
-                    (hits, None, info)
+                    (hits, None, EventInfo::from_record(rec, true)?)
                 }
                 Some(hits) => {
                     let value: Value = serde_json::from_str(raw.get()).ok()?;
@@ -566,6 +564,12 @@ pub fn detect_streamed(
     if let Some(e) = spill_error {
         return Err(e);
     }
+    let phase_done = |name: &str| {
+        if let Some(f) = opts.phase_done {
+            f(name)
+        }
+    };
+    phase_done("scan");
 
     // How long an event can still be part of a correlation: beyond that its summary is dropped.
     let horizon_ms = ruleset
@@ -588,6 +592,7 @@ pub fn detect_streamed(
             store.push(filed)?;
         }
     }
+    phase_done("correlate");
     Ok(Streamed {
         findings: store,
         report,
@@ -1086,6 +1091,7 @@ mod tests {
         let run = |budget: usize, new: bool| {
             let opts = DetectOptions {
                 scan: ScanOptions::default(),
+                phase_done: None,
                 sort_memory: budget,
                 enricher: None,
             };

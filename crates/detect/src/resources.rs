@@ -119,7 +119,11 @@ impl Resources {
                 self.walk(part, None, source, request);
             }
         }
-        // An instance role's session is named after its instance.
+        self.add_caller(arn);
+    }
+
+    /// Adds what the caller's ARN names: an instance role's session is named after its instance.
+    pub(crate) fn add_caller(&mut self, arn: Option<&str>) {
         if let Some(arn) = arn
             && arn.contains(":assumed-role/")
             && let Some(session) = arn.rsplit('/').next()
@@ -127,6 +131,29 @@ impl Resources {
         {
             self.instance_ids.insert(session.to_string());
         }
+    }
+
+    /// Adds what one part of a record (its requestParameters when `request`, else its
+    /// responseElements) names, read straight from the part's JSON text: the same as
+    /// [`Resources::walk`] on the parsed part, without building the tree. (A key given twice
+    /// in one object is read twice here, where a parsed tree keeps only the last.)
+    pub(crate) fn add_raw_part(
+        &mut self,
+        json: &str,
+        source: &str,
+        request: bool,
+    ) -> Result<(), serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde::de::DeserializeSeed::deserialize(
+            RawWalk {
+                resources: self,
+                key: None,
+                source,
+                request,
+            },
+            &mut de,
+        )?;
+        de.end()
     }
 
     fn walk(&mut self, v: &Value, key: Option<&str>, source: &str, request: bool) {
@@ -239,6 +266,112 @@ impl Resources {
     }
 }
 
+/// [`Resources::walk`] over JSON text as it is read: strings are judged where they stand (under
+/// the key of the object member or array that holds them), and nothing is kept.
+struct RawWalk<'a> {
+    resources: &'a mut Resources,
+    key: Option<&'a str>,
+    source: &'a str,
+    request: bool,
+}
+
+/// An object key, borrowed from the text unless it holds escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(s))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(s.to_string()))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RawWalk<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RawWalk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            map.next_value_seed(RawWalk {
+                resources: &mut *self.resources,
+                key: Some(key.as_str()),
+                source: self.source,
+                request: self.request,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // Items of an array stand under the array's key.
+        while seq
+            .next_element_seed(RawWalk {
+                resources: &mut *self.resources,
+                key: self.key,
+                source: self.source,
+                request: self.request,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.resources
+            .add_string(s, self.key, self.source, self.request);
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +444,105 @@ mod tests {
             r.brief(),
             "instance i-0a1b2c3d4e5f60001 user bob trail org-audit-trail"
         );
+    }
+
+    /// Reading a part from its text finds what walking its parsed tree finds.
+    fn raw_equals_tree(json: &str, source: &str) {
+        let tree: Value = serde_json::from_str(json).unwrap();
+        for request in [true, false] {
+            let mut from_tree = Resources::default();
+            from_tree.walk(&tree, None, source, request);
+            let mut from_text = Resources::default();
+            from_text.add_raw_part(json, source, request).unwrap();
+            assert_eq!(from_text, from_tree, "{json} (request: {request})");
+        }
+    }
+
+    #[test]
+    fn parts_read_from_text_name_what_their_trees_name() {
+        for (json, source) in [
+            (
+                r#"{"instancesSet":{"items":[{"instanceId":"i-0badc0ffee0000001","keyName":"k1"}]}}"#,
+                "ec2.amazonaws.com",
+            ),
+            (
+                r#"{"key\u004eame":"escaped-key","userName":"b\u006fb","roleArn":"arn:aws:iam::1:role/r"}"#,
+                "iam.amazonaws.com",
+            ),
+            (
+                r#"{"name":"arn:aws:cloudtrail:us-east-1:1:trail/t","n":[1,2.5,true,null,{"x":["sg-0123456789abcdef0"]}]}"#,
+                "cloudtrail.amazonaws.com",
+            ),
+            (
+                r#"["vol-01234567", {"accessKeyId":"AKIAEXAMPLE"}, [[["ami-abcdef01"]]]]"#,
+                "ec2.amazonaws.com",
+            ),
+            (r#""i-0123456789abcdef0""#, "ec2.amazonaws.com"),
+            ("null", "ec2.amazonaws.com"),
+        ] {
+            raw_equals_tree(json, source);
+        }
+    }
+
+    #[test]
+    fn a_part_too_deep_to_read_is_an_error_not_a_crash() {
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(
+            Resources::default()
+                .add_raw_part(&deep, "ec2.amazonaws.com", true)
+                .is_err()
+        );
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let keys = prop::sample::select(vec![
+            "keyName",
+            "userName",
+            "roleName",
+            "roleArn",
+            "name",
+            "trailName",
+            "accessKeyId",
+            "sSHPublicKeyId",
+            "items",
+            "groupId",
+            "key\"Name",
+            "x\u{e9}",
+        ]);
+        let strings = prop::sample::select(vec![
+            "i-0badc0ffee0000001",
+            "sg-0e5b0c0a",
+            "ami-zz",
+            "AKIAIOSFODNN7EXAMPLE",
+            "arn:aws:iam::1:role/admin",
+            "arn:aws:cloudtrail:us-east-1:1:trail/t",
+            "bob",
+            "",
+            "line\nbreak \"quoted\" é",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            strings.prop_map(|s| Value::String(s.to_string())),
+        ];
+        leaf.prop_recursive(4, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(keys.clone().prop_map(str::to_string), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_part_read_from_text_names_what_its_tree_names(
+            v in json_value(),
+            source in proptest::sample::select(vec!["ec2.amazonaws.com", "iam.amazonaws.com", "cloudtrail.amazonaws.com"]),
+        ) {
+            raw_equals_tree(&serde_json::to_string(&v).unwrap(), source);
+        }
     }
 }

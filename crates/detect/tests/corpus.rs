@@ -28,6 +28,7 @@ fn sigmahq_rules_over_the_public_corpus() {
     let found = trail::discover(&[shared("corpus/cloudtrail").to_str().unwrap()]);
     let opts = DetectOptions {
         scan: ScanOptions::default(),
+        phase_done: None,
         sort_memory: 1 << 20,
         enricher: None,
     };
@@ -74,6 +75,7 @@ fn pipeline_is_exact_against_plain_evaluation() {
     let found = trail::discover(&[shared("corpus/cloudtrail").to_str().unwrap()]);
     let opts = DetectOptions {
         scan: ScanOptions::default(),
+        phase_done: None,
         sort_memory: 1 << 16,
         enricher: None,
     };
@@ -122,6 +124,7 @@ fn builtin_pack_over_the_public_corpus() {
     let found = trail::discover(&[shared("corpus/cloudtrail").to_str().unwrap()]);
     let opts = DetectOptions {
         scan: ScanOptions::default(),
+        phase_done: None,
         sort_memory: 1 << 20,
         enricher: None,
     };

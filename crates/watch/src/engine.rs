@@ -169,6 +169,7 @@ impl<'a> Engine<'a> {
                     ..ScanOptions::default()
                 },
                 sort_memory: self.opts.sort_memory,
+                phase_done: None,
                 enricher: self.enricher,
             },
         )?;

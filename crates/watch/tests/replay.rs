@@ -44,6 +44,7 @@ fn batch_ids(files: &[PathBuf], ruleset: &rules::Ruleset) -> BTreeSet<String> {
     let sources: Vec<trail::Source> = files.iter().map(trail::Source::file).collect();
     let opts = detect::DetectOptions {
         scan: trail::ScanOptions::default(),
+        phase_done: None,
         sort_memory: 64 << 20,
         enricher: None,
     };

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use detect::{DetectOptions, Severity};
 
+use super::timings::Timings;
 use super::trail_args::{TrailArgs, finish_report};
 
 #[derive(clap::Args)]
@@ -44,6 +45,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let timings = Timings::from_env();
     let mut builder = rules::RulesetBuilder::default();
     if !args.no_builtin {
         builder = builder.with_builtin();
@@ -81,6 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     };
+    timings.lap("rules");
     for s in &loaded.skipped {
         eprintln!("warning: {}: rule {} not run: {}", s.file, s.rule, s.reason);
     }
@@ -96,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scan,
         sort_memory: args.sort_memory_mib << 20,
         enricher: snapshot.as_ref().map(|s| s as &dyn detect::Enricher),
+        phase_done: Some(&|phase| timings.lap(phase)),
     };
     let detection = detect::detect_streamed(&sources, &loaded.ruleset, &opts)?;
     let store = detection.findings;
@@ -140,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
+    timings.lap("output");
     let report = finish_report(early, detection.report);
     let by_severity: Vec<String> = counts.iter().map(|(sev, n)| format!("{n} {sev}")).collect();
     eprintln!(

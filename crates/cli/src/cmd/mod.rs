@@ -14,6 +14,7 @@ pub mod remote;
 pub mod respond;
 pub mod rules;
 pub mod snapshot_args;
+pub mod timings;
 pub mod trail_args;
 pub mod validate_digests;
 #[cfg(feature = "aws")]
