@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use report::Severity;
+use report::json::{json_items, json_opt_str, json_str};
 use serde_json::{Value, json};
 
 use crate::AuditFinding;
@@ -97,24 +98,6 @@ fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     Ok(())
 }
 
-/// A JSON string as `serde_json` writes it. It escapes only `"`, `\\` and control characters;
-/// a string with none of them is copied as it is.
-fn json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
-    // A fold, not `any`: no early exit, so the compiler can check many bytes at a time.
-    let escape = s
-        .bytes()
-        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if escape {
-        serde_json::to_writer(&mut *buf, s)?;
-    } else {
-        buf.reserve(s.len() + 2);
-        buf.push(b'"');
-        buf.extend_from_slice(s.as_bytes());
-        buf.push(b'"');
-    }
-    Ok(())
-}
-
 /// The members of a JSON object, without its braces, as `serde_json` writes a map.
 fn json_members(
     buf: &mut Vec<u8>,
@@ -129,27 +112,6 @@ fn json_members(
         serde_json::to_writer(&mut *buf, &**v)?;
     }
     Ok(())
-}
-
-/// The strings of a JSON array, without its brackets.
-fn json_items<S: AsRef<str>>(buf: &mut Vec<u8>, items: impl Iterator<Item = S>) -> io::Result<()> {
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, item.as_ref())?;
-    }
-    Ok(())
-}
-
-fn json_opt_str(buf: &mut Vec<u8>, s: Option<&str>) -> io::Result<()> {
-    match s {
-        Some(s) => json_str(buf, s),
-        None => {
-            buf.extend_from_slice(b"null");
-            Ok(())
-        }
-    }
 }
 
 pub fn write_json(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {

@@ -612,19 +612,19 @@ pub(crate) struct SingleRef<'a> {
     rule_id: &'a str,
     title: &'a str,
     pub(crate) severity: Severity,
-    outcome: Outcome,
-    event_ids: &'a [String],
-    event_name: &'a str,
+    pub(crate) outcome: Outcome,
+    pub(crate) event_ids: &'a [String],
+    pub(crate) event_name: &'a str,
     pub(crate) event_time: &'a str,
-    principal: Option<&'a str>,
-    source_ip: Option<&'a str>,
-    account: Option<&'a str>,
-    region: Option<&'a str>,
-    error_code: Option<&'a str>,
-    resources: &'a Resources,
+    pub(crate) principal: Option<&'a str>,
+    pub(crate) source_ip: Option<&'a str>,
+    pub(crate) account: Option<&'a str>,
+    pub(crate) region: Option<&'a str>,
+    pub(crate) error_code: Option<&'a str>,
+    pub(crate) resources: &'a Resources,
     attack: &'a [String],
     kb: Option<&'a str>,
-    story: String,
+    pub(crate) story: String,
 }
 
 impl SingleRef<'_> {
@@ -657,7 +657,7 @@ impl SingleRef<'_> {
     }
 }
 
-fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo) -> SingleRef<'a> {
+pub(crate) fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo) -> SingleRef<'a> {
     let failed = e.error_code.is_some();
     let base = severity(rule);
     let ids = std::slice::from_ref(&e.id);

@@ -221,6 +221,29 @@ impl Resources {
         each_set!(refs)
     }
 
+    /// The members of the JSON object serde writes for these resources (the non-empty sets, in
+    /// declaration order), without its braces.
+    pub(crate) fn write_json_members(&self, buf: &mut Vec<u8>) {
+        macro_rules! names {
+            ($($f:ident),*) => { [$(stringify!($f)),*] };
+        }
+        let mut first = true;
+        for (name, set) in each_set!(names).into_iter().zip(self.sets()) {
+            if set.is_empty() {
+                continue;
+            }
+            if !first {
+                buf.push(b',');
+            }
+            first = false;
+            buf.push(b'"');
+            buf.extend_from_slice(name.as_bytes());
+            buf.extend_from_slice(b"\":[");
+            report::json::json_items(buf, set.iter()).expect("writing to memory cannot fail");
+            buf.push(b']');
+        }
+    }
+
     pub fn merge(&mut self, other: &Resources) {
         for (mine, theirs) in self.sets_mut().into_iter().zip(other.sets()) {
             mine.extend(theirs.iter().cloned());

@@ -1,5 +1,7 @@
 //! Output formats shared by the commands.
 
+pub mod json;
+
 /// A finding id: `PREFIX-` and FNV-1a over the parts, each followed by a zero byte so that
 /// ("ab", "c") and ("a", "bc") differ. Short, stable across runs and machines, and cheap enough to
 /// compute for every finding; detection ids start `TH`, audit ids `TA`.
