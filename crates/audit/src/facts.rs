@@ -5,7 +5,9 @@
 //! [`cloud::Account`] (and the reachability evaluator for exposure), so checks stay simple predicates
 //! and the same predicates can run as SQL over an exported table of facts.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 
 use cloud::{Account, NaclAction, RuleSource, SgRule};
 use jiff::Timestamp;
@@ -475,7 +477,7 @@ impl Coverage {
 
     /// From the loader's report (files absent) and the snapshot's gaps (calls that failed).
     pub fn from_load(account: &Account, report: &cloud::LoadReport) -> Coverage {
-        let mut unknown = HashSet::new();
+        let mut unknown = HashSet::default();
         let iam_read = !report
             .missing
             .iter()
@@ -851,7 +853,8 @@ pub fn build_for(
             (r, ssh)
         })
         .collect();
-    let mut ssh_exposure: HashMap<&str, Exposure> = HashMap::with_capacity(instances.len());
+    let mut ssh_exposure: HashMap<&str, Exposure> =
+        HashMap::with_capacity_and_hasher(instances.len(), Default::default());
     out.reserve(instances.len());
     for (inst, (r, ssh)) in account.instances.iter().zip(instances) {
         ssh_exposure.insert(inst.id.as_str(), ssh);
@@ -859,13 +862,13 @@ pub fn build_for(
     }
 
     // Security groups.
-    let mut attachments: HashMap<&str, usize> = HashMap::new();
+    let mut attachments: HashMap<&str, usize> = HashMap::default();
     for eni in &account.network_interfaces {
         for g in &eni.security_group_ids {
             *attachments.entry(g.as_str()).or_default() += 1;
         }
     }
-    let mut referenced: HashSet<String> = HashSet::new();
+    let mut referenced: HashSet<String> = HashSet::default();
     for sg in &account.security_groups {
         for rule in sg.ingress.iter().chain(&sg.egress) {
             if let RuleSource::Group {
@@ -945,7 +948,7 @@ pub fn build_for(
     // VPCs.
     let flow_logs_known = coverage.knows("ec2-describe-flow-logs");
     // Instances not terminated, by VPC id: counted once, not once per VPC.
-    let mut instances_by_vpc: HashMap<&str, usize> = HashMap::new();
+    let mut instances_by_vpc: HashMap<&str, usize> = HashMap::default();
     for i in &account.instances {
         if let Some(v) = i.vpc_id.as_deref()
             && i.state != "terminated"

@@ -1,7 +1,7 @@
 //! O(1) lookups over an [`Account`]: maps from ids to positions in its lists, built once by the
 //! loader (or [`Account::reindex`]).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::model::*;
 
@@ -46,7 +46,7 @@ pub(crate) struct Index {
 }
 
 fn positions<T>(items: &[T], key: impl Fn(&T) -> &str) -> HashMap<String, usize> {
-    let mut map = HashMap::with_capacity(items.len());
+    let mut map = HashMap::with_capacity_and_hasher(items.len(), Default::default());
     for (i, item) in items.iter().enumerate() {
         // The first one wins when the same id appears twice (a resource listed in two folders).
         map.entry(key(item).to_string()).or_insert(i);
@@ -140,7 +140,7 @@ impl Index {
 }
 
 fn enis_of_instance(a: &Account) -> HashMap<String, Vec<usize>> {
-    let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut map: HashMap<String, Vec<usize>> = HashMap::default();
     for (i, n) in a.network_interfaces.iter().enumerate() {
         if let Some(inst) = n.attachment.as_ref().and_then(|t| t.instance_id.as_ref()) {
             map.entry(inst.clone()).or_default().push(i);
@@ -150,7 +150,7 @@ fn enis_of_instance(a: &Account) -> HashMap<String, Vec<usize>> {
 }
 
 fn instances_by_key(a: &Account) -> HashMap<String, Vec<usize>> {
-    let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut map: HashMap<String, Vec<usize>> = HashMap::default();
     for (i, inst) in a.instances.iter().enumerate() {
         if let Some(k) = &inst.key_name {
             map.entry(k.clone()).or_default().push(i);
@@ -161,7 +161,7 @@ fn instances_by_key(a: &Account) -> HashMap<String, Vec<usize>> {
 
 /// Security group → instances with an ENI in it (`eni`: the interfaces' positions).
 fn instances_by_sg(a: &Account, eni: &HashMap<String, usize>) -> HashMap<String, Vec<usize>> {
-    let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut map: HashMap<String, Vec<usize>> = HashMap::default();
     for (i, inst) in a.instances.iter().enumerate() {
         let mut groups: Vec<&String> = inst.security_group_ids.iter().collect();
         for e in &inst.network_interfaces {
