@@ -59,6 +59,7 @@ pub(crate) struct EventInfo {
     pub(crate) resources: Resources,
 }
 
+#[cfg(test)]
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key)
         .and_then(Value::as_str)
@@ -67,6 +68,9 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 impl EventInfo {
+    /// An event's summary from the whole record parsed: the oracle the typed reading
+    /// ([`EventInfo::from_record`]) is tested against.
+    #[cfg(test)]
     fn from(v: &Value) -> EventInfo {
         let identity = &v["userIdentity"];
         let principal = text(identity, "arn")
@@ -96,8 +100,9 @@ impl EventInfo {
 impl EventInfo {
     /// An event's summary from its typed record, and, with `parts`, the resources its request
     /// and response name (read from their text without parsing them into a tree): the same as
-    /// [`EventInfo::from`] the whole record when `parts` is set, as the summary reads nothing
-    /// else. `None` when a part cannot be read (nested too deep).
+    /// the summary of the whole record parsed when `parts` is set, as the summary reads nothing
+    /// else. `None` when a part cannot be read (nested deeper than the record's own parse allows,
+    /// which it has passed, so never in practice).
     fn from_record(rec: &trail::Record<'_>, parts: bool) -> Option<EventInfo> {
         let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
         let identity = identity(rec);
@@ -493,8 +498,7 @@ pub fn detect_streamed(
                 }
                 Some(hits) => {
                     let value: Value = serde_json::from_str(raw.get()).ok()?;
-                    let info = EventInfo::from(&value);
-                    (hits, Some(value), info)
+                    (hits, Some(value), EventInfo::from_record(rec, true)?)
                 }
                 None => {
                     let value: Value = serde_json::from_str(raw.get()).ok()?;
@@ -502,8 +506,7 @@ pub fn detect_streamed(
                     if hits.is_empty() {
                         return None;
                     }
-                    let info = EventInfo::from(&value);
-                    (hits, Some(value), info)
+                    (hits, Some(value), EventInfo::from_record(rec, true)?)
                 }
             };
             // Single-event findings are built here, on every core; only events that feed a

@@ -384,6 +384,46 @@ struct Probe<'a> {
     log_files: Option<IgnoredAny>,
 }
 
+/// The deepest nesting of objects and arrays `serde_json` builds into a tree (it refuses a
+/// 128th level). Reading a record here skips its request and response unparsed, at any depth,
+/// but rules match the record's tree: a deeper record is skipped and named when it is read,
+/// rather than silently matching nothing later.
+pub const MAX_NESTING: usize = 127;
+
+/// Whether objects and arrays in the JSON `text` nest deeper than `limit` levels.
+fn nested_deeper_than(text: &str, limit: usize) -> bool {
+    let bytes = text.as_bytes();
+    // Fewer opening brackets than the limit cannot nest deeper: one quick pass settles almost
+    // every record.
+    if bytes.iter().filter(|&&b| b == b'{' || b == b'[').count() <= limit {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn handle_record<'r>(raw: &'r RawValue, at: Where, ctx: &mut Ctx<'_, '_, '_>) {
     let first_value = !ctx.seen_value;
     ctx.seen_value = true;
@@ -401,6 +441,15 @@ fn handle_record<'r>(raw: &'r RawValue, at: Where, ctx: &mut Ctx<'_, '_, '_>) {
     }
     if !text.starts_with('{') {
         ctx.skip(at, "not a JSON object");
+        return;
+    }
+    if nested_deeper_than(text, MAX_NESTING) {
+        ctx.skip(
+            at,
+            format!(
+                "objects or arrays nest deeper than {MAX_NESTING} levels, more than rules can read"
+            ),
+        );
         return;
     }
     let record: Record<'r> = match serde_json::from_str(text) {
@@ -649,5 +698,41 @@ fn decode_stream(mut reader: impl BufRead, ctx: &mut Ctx<'_, '_, '_>) {
         if ctx.out.ignored.is_some() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record whose requestParameters nest `depth` levels below the record itself.
+    fn nested(depth: usize, noise: &str) -> String {
+        let mut inner = String::from("1");
+        for level in 0..depth.saturating_sub(2) {
+            inner = if level % 2 == 0 {
+                format!("[{noise}, {inner}]")
+            } else {
+                format!("{{\"k\\\"{{[\": {inner}, \"s\": {noise}}}")
+            };
+        }
+        format!(r#"{{"eventName":"X","requestParameters":{{"a":{inner}}}}}"#)
+    }
+
+    #[test]
+    fn nesting_is_judged_as_a_json_tree_parse_judges_it() {
+        for noise in ["\"[[[{{{\"", "\"\\\"[\\\\\"", "0"] {
+            for depth in (1..10).chain(120..136) {
+                let text = nested(depth, noise);
+                let tree = serde_json::from_str::<serde_json::Value>(&text);
+                assert_eq!(
+                    nested_deeper_than(&text, MAX_NESTING),
+                    tree.is_err(),
+                    "depth {depth}, noise {noise}: {tree:?}"
+                );
+            }
+        }
+        assert!(!nested_deeper_than("[[]]", 2));
+        assert!(nested_deeper_than("[[[]]]", 2));
+        assert!(!nested_deeper_than(r#"["[[[[", "]"]"#, 1));
     }
 }

@@ -413,3 +413,37 @@ fn public_corpus_exact_counts() {
         );
     }
 }
+
+#[test]
+fn records_nested_deeper_than_a_tree_can_hold_are_skipped_and_named() {
+    let deep = ev(2).replace(
+        "\"recipientAccountId\"",
+        &format!(
+            "\"requestParameters\":{{\"x\":{}1{}}},\"recipientAccountId\"",
+            "[".repeat(200),
+            "]".repeat(200)
+        ),
+    );
+    // As deep as rules can read, with brackets in strings that do not nest.
+    let just_fits = ev(3).replace(
+        "\"recipientAccountId\"",
+        &format!(
+            "\"requestParameters\":{{\"x\":{}\"[[{{\"{}}},\"recipientAccountId\"",
+            "[".repeat(trail::decode::MAX_NESTING - 2),
+            "]".repeat(trail::decode::MAX_NESTING - 2)
+        ),
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(&just_fits).is_ok());
+    assert!(serde_json::from_str::<serde_json::Value>(&deep).is_err());
+    let text = format!("{{\"Records\":[{},{deep},{just_fits}]}}", ev(1));
+    let (out, ids) = decode(text.as_bytes());
+    assert_eq!((out.records, out.skipped_records), (2, 1));
+    assert_eq!(ids.len(), 2);
+    assert_eq!(out.problems.len(), 1);
+    assert_eq!(out.problems[0].at, Where::Record(1));
+    assert!(
+        out.problems[0].message.contains("deeper than 127 levels"),
+        "{}",
+        out.problems[0].message
+    );
+}
