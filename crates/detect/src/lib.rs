@@ -9,6 +9,8 @@ pub mod store;
 
 pub use enrich::SnapshotContext;
 pub use finding::{Finding, Outcome, Severity};
-pub use pipeline::{DetectOptions, Detection, Enricher, Streamed, detect, detect_streamed};
+pub use pipeline::{
+    DetectOptions, Detection, Enricher, Streamed, detect, detect_streamed, unreadable_record,
+};
 pub use resources::Resources;
 pub use store::FindingStore;

@@ -101,9 +101,8 @@ impl EventInfo {
     /// An event's summary from its typed record, and, with `parts`, the resources its request
     /// and response name (read from their text without parsing them into a tree): the same as
     /// the summary of the whole record parsed when `parts` is set, as the summary reads nothing
-    /// else. `None` when a part cannot be read (nested deeper than the record's own parse allows,
-    /// which it has passed, so never in practice).
-    fn from_record(rec: &trail::Record<'_>, parts: bool) -> Option<EventInfo> {
+    /// else. An error when a part cannot be read.
+    fn from_record(rec: &trail::Record<'_>, parts: bool) -> Result<EventInfo, String> {
         let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
         let identity = identity(rec);
         let principal = text(identity.and_then(|i| i.arn.as_deref()))
@@ -117,13 +116,15 @@ impl EventInfo {
                 (rec.response_elements, false),
             ] {
                 if let Some(part) = part {
-                    resources.add_raw_part(part.get(), source, request).ok()?;
+                    resources
+                        .add_raw_part(part.get(), source, request)
+                        .map_err(unreadable_record)?;
                 }
             }
         }
         resources.add_caller(identity.and_then(|i| i.arn.as_deref()));
         let time = text(rec.event_time.as_deref()).unwrap_or_default();
-        Some(EventInfo {
+        Ok(EventInfo {
             id: text(rec.event_id.as_deref()).unwrap_or_default(),
             time_ms: time
                 .parse::<Timestamp>()
@@ -143,6 +144,11 @@ impl EventInfo {
 }
 
 pub use trail::record::short_principal;
+
+/// Why a record the reader passed is refused: it is then reported and counted as skipped.
+pub fn unreadable_record(e: serde_json::Error) -> String {
+    format!("rules cannot read this record: {e}")
+}
 
 /// Fields of the typed record a rule's detection can be gated on without parsing the record.
 const GATE_FIELDS: &[&str] = &[
@@ -461,7 +467,7 @@ pub fn detect_streamed(
             // Light rules read typed fields only: they are judged on the typed record itself.
             let get = |path: &rules::ir::FieldPath| typed_field(rec, &path.text);
             let light = match prefilter.gate(rec) {
-                Gate::Skip => return None,
+                Gate::Skip => return Ok(None),
                 Gate::Light => {
                     // Rules gated on other fields cannot match here: their pinned field fails.
                     let hits = ruleset.matches_strings(
@@ -471,7 +477,7 @@ pub fn detect_streamed(
                         |rule| prefilter.light_rule[rule],
                     );
                     if hits.is_empty() {
-                        return None;
+                        return Ok(None);
                     }
                     Some(hits)
                 }
@@ -497,14 +503,16 @@ pub fn detect_streamed(
                     (hits, None, EventInfo::from_record(rec, true)?)
                 }
                 Some(hits) => {
-                    let value: Value = serde_json::from_str(raw.get()).ok()?;
+                    let value: Value =
+                        serde_json::from_str(raw.get()).map_err(unreadable_record)?;
                     (hits, Some(value), EventInfo::from_record(rec, true)?)
                 }
                 None => {
-                    let value: Value = serde_json::from_str(raw.get()).ok()?;
+                    let value: Value =
+                        serde_json::from_str(raw.get()).map_err(unreadable_record)?;
                     let hits = ruleset.matches(&value);
                     if hits.is_empty() {
-                        return None;
+                        return Ok(None);
                     }
                     (hits, Some(value), EventInfo::from_record(rec, true)?)
                 }
@@ -542,7 +550,7 @@ pub fn detect_streamed(
                 };
                 (key, info.time_ms, items)
             });
-            Some((singles, ordered))
+            Ok(Some((singles, ordered)))
         },
         |(singles, ordered)| {
             for filed in singles {
@@ -934,13 +942,13 @@ mod tests {
             &opts.scan,
             |rec, raw, time| {
                 let light = match prefilter.gate(rec) {
-                    Gate::Skip => return None,
+                    Gate::Skip => return Ok(None),
                     Gate::Light => {
                         // Rules gated on other fields cannot match here: their pinned field fails.
                         let light = light_value(rec, TYPED_FIELDS);
                         let hits = ruleset.matches(&light);
                         if hits.is_empty() {
-                            return None;
+                            return Ok(None);
                         }
                         Some((hits, light))
                     }
@@ -956,14 +964,18 @@ mod tests {
                     {
                         (hits, light)
                     }
-                    Some((hits, _)) => (hits, serde_json::from_str(raw.get()).ok()?),
+                    Some((hits, _)) => (
+                        hits,
+                        serde_json::from_str(raw.get()).map_err(unreadable_record)?,
+                    ),
                     None => {
-                        let value: Value = serde_json::from_str(raw.get()).ok()?;
+                        let value: Value =
+                            serde_json::from_str(raw.get()).map_err(unreadable_record)?;
                         (ruleset.matches(&value), value)
                     }
                 };
                 if hits.is_empty() {
-                    return None;
+                    return Ok(None);
                 }
                 // Single-event findings are built here, on every core; only events that feed a
                 // correlation are kept, in time order, for the correlator.
@@ -998,7 +1010,7 @@ mod tests {
                     };
                     (key, payload)
                 });
-                Some((singles, ordered))
+                Ok(Some((singles, ordered)))
             },
             |(singles, ordered)| {
                 findings.extend(singles);
@@ -1149,5 +1161,53 @@ mod tests {
             .expect("rules compile");
         let trail = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incident/trail");
         same_as_old(&[shared("corpus/cloudtrail"), trail], &loaded.ruleset, 100);
+    }
+
+    #[test]
+    fn a_record_rules_cannot_read_is_reported_and_the_rest_detected() {
+        let record = |id: &str, extra: &str| {
+            format!(
+                r#"{{"eventVersion":"1.08","eventID":"{id}","eventTime":"2024-05-04T02:10:00Z","eventSource":"ec2.amazonaws.com","eventName":"CreateKeyPair","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/x"}},"requestParameters":{{"keyName":"k"{extra}}},"recipientAccountId":"111122223333"}}"#
+            )
+        };
+        // 1e400 is valid JSON the reader passes, but no JSON tree can hold it as a number.
+        let text = format!(
+            r#"{{"Records":[{},{}]}}"#,
+            record("11111111-0000-0000-0000-000000000001", ""),
+            record("11111111-0000-0000-0000-000000000002", r#","big":1e400"#)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("trail.json");
+        std::fs::write(&file, text).unwrap();
+        let loaded = rules::RulesetBuilder::default()
+            .with_builtin()
+            .build()
+            .unwrap();
+        let opts = DetectOptions {
+            scan: ScanOptions::default(),
+            phase_done: None,
+            sort_memory: 1 << 20,
+            enricher: None,
+        };
+        let d = detect(&[trail::Source::file(&file)], &loaded.ruleset, &opts).unwrap();
+        let ids: Vec<&str> = d
+            .findings
+            .iter()
+            .flat_map(|f| f.event_ids.iter().map(String::as_str))
+            .collect();
+        assert!(
+            ids.contains(&"11111111-0000-0000-0000-000000000001"),
+            "{ids:?}"
+        );
+        assert!(!ids.contains(&"11111111-0000-0000-0000-000000000002"));
+        assert!(d.report.skipped_anything());
+        assert_eq!((d.report.records, d.report.skipped_records), (1, 1));
+        let problem = &d.report.problems[0];
+        assert_eq!(problem.at, trail::Where::Record(1));
+        assert!(
+            problem.message.contains("rules cannot read this record"),
+            "{}",
+            problem.message
+        );
     }
 }

@@ -91,11 +91,11 @@ fn pipeline_is_exact_against_plain_evaluation() {
         &ScanOptions::default(),
         |rec, raw, time| {
             let v: serde_json::Value = serde_json::from_str(raw.get()).unwrap();
-            Some((
+            Ok(Some((
                 time.as_nanosecond(),
                 rec.event_id.as_deref().unwrap_or_default().to_string(),
                 v,
-            ))
+            )))
         },
         |r| records.push(r),
     );

@@ -245,7 +245,7 @@ pub fn from_trail(sources: &[trail::Source], scope: &Scope) -> (Vec<Entry>, trai
     let report = trail::scan(
         sources,
         &trail::ScanOptions::default(),
-        |record, _raw, time| classify(scope, record, time),
+        |record, _raw, time| Ok(classify(scope, record, time)),
         |e| out.push(e),
     );
     (out, report)

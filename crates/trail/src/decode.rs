@@ -71,7 +71,10 @@ pub struct FileOutcome {
 }
 
 /// The callback that receives every valid record with its raw JSON text and parsed eventTime.
-pub type EachRecord<'c> = dyn for<'r> FnMut(&Record<'r>, &'r RawValue, Timestamp) + 'c;
+/// It may refuse a record it cannot use (`Err` with the reason): the record is then reported and
+/// counted as skipped, like one the reader could not read, never dropped in silence.
+pub type EachRecord<'c> =
+    dyn for<'r> FnMut(&Record<'r>, &'r RawValue, Timestamp) -> Result<(), String> + 'c;
 
 /// Reads one source and calls `each` for every valid record in it.
 pub fn decode_source(src: &Source, opts: &DecodeOptions, each: &mut EachRecord<'_>) -> FileOutcome {
@@ -507,8 +510,10 @@ fn handle_record<'r>(raw: &'r RawValue, at: Where, ctx: &mut Ctx<'_, '_, '_>) {
         );
         return;
     };
-    ctx.out.records += 1;
-    (ctx.each)(&record, raw, ts);
+    match (ctx.each)(&record, raw, ts) {
+        Ok(()) => ctx.out.records += 1,
+        Err(reason) => ctx.skip(at, reason),
+    }
 }
 
 /// An element type of a streamed array: borrowed from a buffer, or owned when reading a stream.

@@ -181,10 +181,11 @@ struct Batch<T> {
 /// Reads all sources in parallel. For every new (not yet seen eventID), filter-passing record,
 /// `map` runs on a worker thread; what it returns is passed to `consume` on the calling thread,
 /// one source at a time (sources finish in no particular order: sort downstream if order matters).
+/// A record `map` refuses (`Err` with the reason) is reported and counted as skipped.
 pub fn scan<T, M, C>(sources: &[Source], opts: &ScanOptions, map: M, mut consume: C) -> ScanReport
 where
     T: Send,
-    M: for<'r> Fn(&Record<'r>, &'r RawValue, Timestamp) -> Option<T> + Sync,
+    M: for<'r> Fn(&Record<'r>, &'r RawValue, Timestamp) -> Result<Option<T>, String> + Sync,
     C: FnMut(T),
 {
     let seen = SeenIds::new();
@@ -202,15 +203,15 @@ where
                         && !seen.insert(id)
                     {
                         duplicates += 1;
-                        return;
+                        return Ok(());
                     }
                     if !opts.filter.matches(record, time) {
-                        return;
+                        return Ok(());
                     }
+                    let item = map(record, raw, time)?;
                     matched += 1;
-                    if let Some(item) = map(record, raw, time) {
-                        items.push(item);
-                    }
+                    items.extend(item);
+                    Ok(())
                 });
                 // The receiver only goes away if the caller panicked; nothing left to report to.
                 let _ = tx.send(Batch {

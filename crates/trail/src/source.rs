@@ -148,7 +148,8 @@ mod tests {
         assert!(!src.walked());
         let mut names = Vec::new();
         let out = decode_source(&src, &DecodeOptions::default(), &mut |r, _, _| {
-            names.push(r.event_name.as_deref().unwrap_or_default().to_string())
+            names.push(r.event_name.as_deref().unwrap_or_default().to_string());
+            Ok(())
         });
         assert_eq!(names, ["X"]);
         assert_eq!((out.records, out.skipped_records), (1, 1));

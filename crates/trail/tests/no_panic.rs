@@ -13,6 +13,7 @@ fn decode(bytes: &[u8]) -> (u64, usize) {
     let mut each = |rec: &trail::Record<'_>, _: &serde_json::value::RawValue, _| {
         assert!(rec.event_time.is_some() && rec.event_name.is_some());
         seen += 1;
+        Ok(())
     };
     let out = trail::decode::decode_bytes("fuzz", bytes, &DecodeOptions::default(), &mut each);
     let streamed = trail::decode::decode_bytes("fuzz", bytes, &small, &mut each);

@@ -29,7 +29,8 @@ fn decode(bytes: &[u8]) -> (FileOutcome, Vec<String>) {
 fn decode_with(bytes: &[u8], opts: &DecodeOptions) -> (FileOutcome, Vec<String>) {
     let mut ids = Vec::new();
     let outcome = trail::decode::decode_bytes("test.json", bytes, opts, &mut |rec, _raw, _t| {
-        ids.push(rec.event_id.as_deref().unwrap_or("-").to_string())
+        ids.push(rec.event_id.as_deref().unwrap_or("-").to_string());
+        Ok(())
     });
     (outcome, ids)
 }
@@ -226,7 +227,10 @@ fn unknown_fields_are_kept_in_the_raw_record() {
         "t",
         text.as_bytes(),
         &DecodeOptions::default(),
-        &mut |_, raw, _| raws.push(raw.get().to_string()),
+        &mut |_, raw, _| {
+            raws.push(raw.get().to_string());
+            Ok(())
+        },
     );
     assert_eq!(raws.len(), 1);
     assert!(raws[0].contains("someNewField"));
@@ -292,7 +296,7 @@ fn s3_layout_tree_with_digests_org_trails_and_strays() {
     let report = scan(
         &found.sources,
         &ScanOptions::default(),
-        |_, _, _| Some(()),
+        |_, _, _| Ok(Some(())),
         |()| n += 1,
     );
     assert_eq!(report.records, 7);
@@ -320,7 +324,7 @@ fn unreadable_paths_are_problems_and_the_rest_is_read() {
     let report = scan(
         &found.sources,
         &ScanOptions::default(),
-        |_, _, _| Some(()),
+        |_, _, _| Ok(Some(())),
         |()| {},
     );
     assert_eq!(report.records, 2);
@@ -339,12 +343,12 @@ fn duplicates_can_be_kept() {
         keep_duplicates: true,
         ..Default::default()
     };
-    let report = scan(&sources, &keep, |_, _, _| Some(()), |()| {});
+    let report = scan(&sources, &keep, |_, _, _| Ok(Some(())), |()| {});
     assert_eq!((report.matched, report.duplicates), (4, 0));
     let report = scan(
         &sources,
         &ScanOptions::default(),
-        |_, _, _| Some(()),
+        |_, _, _| Ok(Some(())),
         |()| {},
     );
     assert_eq!((report.matched, report.duplicates), (2, 2));
@@ -358,7 +362,7 @@ fn ignored_kinds_only_apply_to_walked_files() {
     let report = scan(
         &[Source::file(&other)],
         &ScanOptions::default(),
-        |_, _, _| Some(()),
+        |_, _, _| Ok(Some(())),
         |()| {},
     );
     assert!(report.skipped_anything());
@@ -369,7 +373,7 @@ fn ignored_kinds_only_apply_to_walked_files() {
     let report = scan(
         &[walked],
         &ScanOptions::default(),
-        |_, _, _| Some(()),
+        |_, _, _| Ok(Some(())),
         |()| {},
     );
     assert!(!report.skipped_anything());
@@ -399,7 +403,7 @@ fn public_corpus_exact_counts() {
         let report = scan(
             &found.sources,
             &ScanOptions::default(),
-            |_, _, _| Some(()),
+            |_, _, _| Ok(Some(())),
             |()| {},
         );
         assert_eq!(report.records, records, "{folder}: {:?}", report.problems);
@@ -446,4 +450,28 @@ fn records_nested_deeper_than_a_tree_can_hold_are_skipped_and_named() {
         "{}",
         out.problems[0].message
     );
+}
+
+#[test]
+fn a_record_the_consumer_refuses_is_reported_and_counted_as_skipped() {
+    let text = batch(3);
+    let mut kept = Vec::new();
+    let out = trail::decode::decode_bytes(
+        "t.json",
+        text.as_bytes(),
+        &DecodeOptions::default(),
+        &mut |rec, _, _| {
+            let id = rec.event_id.as_deref().unwrap_or_default();
+            if id.ends_with('1') {
+                return Err("cannot use this one".to_string());
+            }
+            kept.push(id.to_string());
+            Ok(())
+        },
+    );
+    assert_eq!(kept.len(), 2);
+    assert_eq!((out.records, out.skipped_records), (2, 1));
+    assert_eq!(out.problems.len(), 1);
+    assert_eq!(out.problems[0].at, Where::Record(1));
+    assert_eq!(out.problems[0].message, "cannot use this one");
 }

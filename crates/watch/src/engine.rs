@@ -260,11 +260,11 @@ impl<'a> Engine<'a> {
             let ms = time.as_millisecond();
             out.newest_ms = out.newest_ms.max(Some(ms));
             let Some(id) = rec.event_id.as_deref().filter(|id| !id.is_empty()) else {
-                return;
+                return Ok(());
             };
-            let Ok(value) = serde_json::from_str::<Value>(raw.get()) else {
-                return;
-            };
+            // Refused (reported and counted as skipped) as detection refuses it.
+            let value =
+                serde_json::from_str::<Value>(raw.get()).map_err(detect::unreadable_record)?;
             let feeds = self
                 .ruleset
                 .matches(&value)
@@ -277,6 +277,7 @@ impl<'a> Engine<'a> {
                     record: trail::record::compact_json(raw.get()),
                 });
             }
+            Ok(())
         });
         out.records = outcome.records;
         out.problems = outcome.problems;

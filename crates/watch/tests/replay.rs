@@ -194,3 +194,29 @@ fn alerts_already_in_the_file_are_journaled_not_written_again() {
     let d = deliver_pending(&mut db, &mut sinks, || 0).unwrap();
     assert_eq!((d.delivered, d.recovered), (0, 0));
 }
+
+#[test]
+fn a_record_rules_cannot_read_is_a_problem_of_its_input() {
+    let ruleset = ruleset();
+    let engine = Engine::new(&ruleset, None, EngineOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = StateDb::open(&dir.path().join("state.db"), "test").unwrap();
+    // 1e400 is JSON the reader passes, but no JSON tree holds it as a number.
+    let text = r#"{"Records":[{"eventVersion":"1.08","eventID":"11111111-0000-0000-0000-000000000009","eventTime":"2024-05-04T02:10:00Z","eventSource":"ec2.amazonaws.com","eventName":"CreateKeyPair","awsRegion":"us-east-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/x"},"requestParameters":{"keyName":"k","big":1e400}}]}"#;
+    let inputs = vec![Input {
+        id: "s3://b/bad.json".into(),
+        bytes: Arc::from(text.as_bytes()),
+        appeared_ms: None,
+    }];
+    let report = engine
+        .process(&mut db, &inputs, &["file:x".to_string()], 0)
+        .unwrap();
+    assert_eq!(report.records, 0);
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].file, "s3://b/bad.json");
+    assert!(
+        report.problems[0]
+            .message
+            .contains("rules cannot read this record")
+    );
+}

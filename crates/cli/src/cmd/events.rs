@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let report = trail::scan(
             &sources,
             &opts,
-            |rec, raw, _| Some(field_text(rec, raw, field)),
+            |rec, raw, _| Ok(Some(field_text(rec, raw, field))),
             |value| {
                 *counts
                     .entry(value.unwrap_or_else(|| "(missing)".into()))
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     EventsFormat::Jsonl => compact_json(raw.get()).into_bytes(),
                     _ => serde_json::to_vec(&columns(rec, time)).expect("strings serialise"),
                 };
-                Some((key, payload))
+                Ok(Some((key, payload)))
             },
             |(key, payload)| {
                 if spill_error.is_none()
