@@ -65,35 +65,35 @@ pub fn write_jsonl(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Re
 /// [`AuditFinding`] as its derived `Serialize` writes it with `serde_json` (compact).
 fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     buf.extend_from_slice(b"{\"id\":");
-    json_str(buf, &f.id)?;
+    json_str(buf, &f.id);
     buf.extend_from_slice(b",\"check_id\":");
-    json_str(buf, &f.check_id)?;
+    json_str(buf, &f.check_id);
     buf.extend_from_slice(b",\"title\":");
-    json_str(buf, &f.title)?;
+    json_str(buf, &f.title);
     buf.extend_from_slice(b",\"severity\":");
     serde_json::to_writer(&mut *buf, &f.severity)?;
     if let Some(status) = f.status {
         buf.extend_from_slice(b",\"status\":");
-        json_str(buf, status)?;
+        json_str(buf, status);
     }
     buf.extend_from_slice(b",\"resource_kind\":");
     serde_json::to_writer(&mut *buf, &f.resource_kind)?;
     buf.extend_from_slice(b",\"resource_id\":");
-    json_str(buf, &f.resource_id)?;
+    json_str(buf, &f.resource_id);
     buf.extend_from_slice(b",\"account\":");
-    json_opt_str(buf, f.account.as_deref())?;
+    json_opt_str(buf, f.account.as_deref());
     buf.extend_from_slice(b",\"region\":");
-    json_opt_str(buf, f.region.as_deref())?;
+    json_opt_str(buf, f.region.as_deref());
     buf.extend_from_slice(b",\"message\":");
-    json_str(buf, &f.message)?;
+    json_str(buf, &f.message);
     buf.extend_from_slice(b",\"evidence\":{");
     json_members(buf, &f.evidence)?;
     buf.extend_from_slice(b"},\"remediation\":");
-    json_str(buf, &f.remediation)?;
+    json_str(buf, &f.remediation);
     buf.extend_from_slice(b",\"kb\":");
-    json_opt_str(buf, f.kb.as_deref())?;
+    json_opt_str(buf, f.kb.as_deref());
     buf.extend_from_slice(b",\"prowler\":[");
-    json_items(buf, f.prowler.iter())?;
+    json_items(buf, f.prowler.iter());
     buf.extend_from_slice(b"]}");
     Ok(())
 }
@@ -107,7 +107,7 @@ fn json_members(
         if i > 0 {
             buf.push(b',');
         }
-        json_str(buf, k)?;
+        json_str(buf, k);
         buf.push(b':');
         serde_json::to_writer(&mut *buf, &**v)?;
     }
@@ -262,44 +262,44 @@ fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Resul
           \"category_uid\":2,\"class_name\":\"Detection Finding\",\"class_uid\":2004,\
           \"cloud\":{\"account\":{\"type\":\"AWS Account\",\"type_id\":10,\"uid\":",
     );
-    json_opt_str(buf, f.account.as_deref())?;
+    json_opt_str(buf, f.account.as_deref());
     buf.extend_from_slice(b"},\"provider\":\"AWS\",\"region\":");
-    json_opt_str(buf, f.region.as_deref())?;
+    json_opt_str(buf, f.region.as_deref());
     buf.extend_from_slice(b"},\"finding_info\":{\"analytic\":{\"name\":");
-    json_str(buf, &f.title)?;
+    json_str(buf, &f.title);
     buf.extend_from_slice(b",\"type\":\"Rule\",\"type_id\":1,\"uid\":");
-    json_str(buf, &f.check_id)?;
+    json_str(buf, &f.check_id);
     buf.extend_from_slice(b"},\"desc\":");
-    json_str(buf, &f.message)?;
+    json_str(buf, &f.message);
     buf.extend_from_slice(b",\"title\":");
-    json_str(buf, &f.title)?;
+    json_str(buf, &f.title);
     buf.extend_from_slice(b",\"types\":[");
-    json_str(buf, &format!("trailhound audit/{}", f.check_id))?;
+    json_str(buf, &format!("trailhound audit/{}", f.check_id));
     buf.extend_from_slice(b"],\"uid\":");
-    json_str(buf, &f.id)?;
+    json_str(buf, &f.id);
     buf.extend_from_slice(b"},\"message\":");
-    json_str(buf, &f.message)?;
+    json_str(buf, &f.message);
     buf.extend_from_slice(
         b",\"metadata\":{\"product\":{\"name\":\"trailhound\",\"vendor_name\":\"trailhound\",\
           \"version\":",
     );
-    json_str(buf, env!("CARGO_PKG_VERSION"))?;
+    json_str(buf, env!("CARGO_PKG_VERSION"));
     buf.extend_from_slice(b"},\"version\":\"1.1.0\"},\"remediation\":{\"desc\":");
-    json_str(buf, &f.remediation)?;
+    json_str(buf, &f.remediation);
     buf.extend_from_slice(b",\"references\":[");
     if let Some(k) = &f.kb {
-        json_str(buf, &format!("trailhound explain {k}"))?;
+        json_str(buf, &format!("trailhound explain {k}"));
     }
     buf.extend_from_slice(b"]},\"resources\":[{\"cloud_partition\":\"aws\",\"data\":{");
     json_members(buf, &f.evidence)?;
     buf.extend_from_slice(b"},\"region\":");
-    json_opt_str(buf, f.region.as_deref())?;
+    json_opt_str(buf, f.region.as_deref());
     buf.extend_from_slice(b",\"type\":");
-    json_str(buf, aws_resource_type(f.resource_kind))?;
+    json_str(buf, aws_resource_type(f.resource_kind));
     buf.extend_from_slice(b",\"uid\":");
-    json_str(buf, &f.resource_id)?;
+    json_str(buf, &f.resource_id);
     buf.extend_from_slice(b"}],\"severity\":");
-    json_str(buf, f.severity.as_str())?;
+    json_str(buf, f.severity.as_str());
     buf.extend_from_slice(b",\"severity_id\":");
     serde_json::to_writer(&mut *buf, &ocsf_severity_id(f.severity))?;
     buf.extend_from_slice(b",\"status\":\"New\",\"status_id\":1,\"time\":");
@@ -312,11 +312,11 @@ fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Resul
         .evidence
         .iter()
         .map(|(k, v)| format!("{k}={}", display(Some(v))));
-    json_items(buf, unmapped)?;
+    json_items(buf, unmapped);
     buf.extend_from_slice(b"],\"prowler\":[");
-    json_items(buf, f.prowler.iter())?;
+    json_items(buf, f.prowler.iter());
     buf.extend_from_slice(b"],\"status\":");
-    json_opt_str(buf, f.status)?;
+    json_opt_str(buf, f.status);
     buf.extend_from_slice(b"}}");
     Ok(())
 }

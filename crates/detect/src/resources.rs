@@ -239,7 +239,7 @@ impl Resources {
             buf.push(b'"');
             buf.extend_from_slice(name.as_bytes());
             buf.extend_from_slice(b"\":[");
-            report::json::json_items(buf, set.iter()).expect("writing to memory cannot fail");
+            report::json::json_items(buf, set.iter());
             buf.push(b']');
         }
     }

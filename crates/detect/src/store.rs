@@ -71,18 +71,14 @@ impl RuleJson {
         use report::json::{json_items, json_opt_str, json_str};
         let mut head = b",\"rule_id\":".to_vec();
         let mut tail = b",\"attack\":[".to_vec();
-        (|| {
-            json_str(&mut head, &rule.rule_id)?;
-            head.extend_from_slice(b",\"title\":");
-            json_str(&mut head, &rule.title)?;
-            head.extend_from_slice(b",\"severity\":");
-            json_items(&mut tail, rule.attack.iter())?;
-            tail.extend_from_slice(b"],\"kb\":");
-            json_opt_str(&mut tail, rule.kb.as_deref())?;
-            tail.extend_from_slice(b",\"story\":");
-            io::Result::Ok(())
-        })()
-        .expect("writing to memory cannot fail");
+        json_str(&mut head, &rule.rule_id);
+        head.extend_from_slice(b",\"title\":");
+        json_str(&mut head, &rule.title);
+        head.extend_from_slice(b",\"severity\":");
+        json_items(&mut tail, rule.attack.iter());
+        tail.extend_from_slice(b"],\"kb\":");
+        json_opt_str(&mut tail, rule.kb.as_deref());
+        tail.extend_from_slice(b",\"story\":");
         RuleJson { head, tail }
     }
 }
@@ -141,41 +137,37 @@ impl Layout {
     pub(crate) fn write_single(&self, rule: usize, f: &SingleRef<'_>, buf: &mut Vec<u8>) {
         use report::json::{json_items, json_opt_str, json_str};
         let RuleJson { head, tail } = &self.lines[rule];
-        (|| {
-            buf.extend_from_slice(b"{\"id\":");
-            json_str(buf, f.id())?;
-            buf.extend_from_slice(head);
-            buf.push(b'"');
-            buf.extend_from_slice(f.severity.as_str().as_bytes());
-            buf.extend_from_slice(b"\",\"outcome\":\"");
-            buf.extend_from_slice(match f.outcome {
-                Outcome::Succeeded => b"succeeded\",\"event_ids\":[".as_slice(),
-                Outcome::Failed => b"failed\",\"event_ids\":[".as_slice(),
-            });
-            json_items(buf, f.event_ids.iter())?;
-            buf.extend_from_slice(b"],\"event_name\":");
-            json_str(buf, f.event_name)?;
-            buf.extend_from_slice(b",\"event_time\":");
-            json_str(buf, f.event_time)?;
-            for (name, value) in [
-                (b",\"principal\":".as_slice(), f.principal),
-                (b",\"source_ip\":", f.source_ip),
-                (b",\"account\":", f.account),
-                (b",\"region\":", f.region),
-                (b",\"error_code\":", f.error_code),
-            ] {
-                buf.extend_from_slice(name);
-                json_opt_str(buf, value)?;
-            }
-            buf.extend_from_slice(b",\"resources\":{");
-            f.resources.write_json_members(buf);
-            buf.push(b'}');
-            buf.extend_from_slice(tail);
-            json_str(buf, &f.story)?;
-            buf.push(b'}');
-            io::Result::Ok(())
-        })()
-        .expect("writing to memory cannot fail");
+        buf.extend_from_slice(b"{\"id\":");
+        json_str(buf, f.id());
+        buf.extend_from_slice(head);
+        buf.push(b'"');
+        buf.extend_from_slice(f.severity.as_str().as_bytes());
+        buf.extend_from_slice(b"\",\"outcome\":\"");
+        buf.extend_from_slice(match f.outcome {
+            Outcome::Succeeded => b"succeeded\",\"event_ids\":[".as_slice(),
+            Outcome::Failed => b"failed\",\"event_ids\":[".as_slice(),
+        });
+        json_items(buf, f.event_ids.iter());
+        buf.extend_from_slice(b"],\"event_name\":");
+        json_str(buf, f.event_name);
+        buf.extend_from_slice(b",\"event_time\":");
+        json_str(buf, f.event_time);
+        for (name, value) in [
+            (b",\"principal\":".as_slice(), f.principal),
+            (b",\"source_ip\":", f.source_ip),
+            (b",\"account\":", f.account),
+            (b",\"region\":", f.region),
+            (b",\"error_code\":", f.error_code),
+        ] {
+            buf.extend_from_slice(name);
+            json_opt_str(buf, value);
+        }
+        buf.extend_from_slice(b",\"resources\":{");
+        f.resources.write_json_members(buf);
+        buf.push(b'}');
+        buf.extend_from_slice(tail);
+        json_str(buf, &f.story);
+        buf.push(b'}');
     }
 
     fn file_as(
