@@ -446,15 +446,6 @@ fn handle_record<'r>(raw: &'r RawValue, at: Where, ctx: &mut Ctx<'_, '_, '_>) {
         ctx.skip(at, "not a JSON object");
         return;
     }
-    if nested_deeper_than(text, MAX_NESTING) {
-        ctx.skip(
-            at,
-            format!(
-                "objects or arrays nest deeper than {MAX_NESTING} levels, more than rules can read"
-            ),
-        );
-        return;
-    }
     let record: Record<'r> = match serde_json::from_str(text) {
         Ok(record) => record,
         Err(err) => {
@@ -500,6 +491,16 @@ fn handle_record<'r>(raw: &'r RawValue, at: Where, ctx: &mut Ctx<'_, '_, '_>) {
     };
     if let Some(missing) = missing {
         ctx.skip(at, format!("record has no {missing}"));
+        return;
+    }
+    // Judged on the record itself, not on a batch object that holds it (JSON lines of batches).
+    if nested_deeper_than(text, MAX_NESTING) {
+        ctx.skip(
+            at,
+            format!(
+                "objects or arrays nest deeper than {MAX_NESTING} levels, more than rules can read"
+            ),
+        );
         return;
     }
     let time = record.event_time.as_deref().unwrap_or_default();

@@ -450,6 +450,21 @@ fn records_nested_deeper_than_a_tree_can_hold_are_skipped_and_named() {
         "{}",
         out.problems[0].message
     );
+
+    // Depth counts from each record, not from a batch object around it (JSON lines of batches).
+    let lines = format!(
+        "{{\"Records\":[{},{just_fits}]}}\n{{\"Records\":[{deep},{}]}}\n",
+        ev(1),
+        ev(4)
+    );
+    let (out, ids) = decode(lines.as_bytes());
+    assert_eq!(
+        (out.records, out.skipped_records),
+        (3, 1),
+        "{:?}",
+        out.problems
+    );
+    assert_eq!(ids.len(), 3);
 }
 
 #[test]
