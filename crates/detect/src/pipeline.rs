@@ -614,10 +614,11 @@ fn severity(rule: &rules::RuleInfo) -> Severity {
     Severity::parse(rule.level.as_str()).unwrap_or(Severity::Medium)
 }
 
-/// A single-event finding borrowing from its rule and event: serialises exactly as the
-/// [`Finding`] it stands for (same fields in the same order; `source_ips` and `context`, empty
-/// until enrichment, are left out as `Finding` leaves them out when empty).
-#[derive(serde::Serialize)]
+/// A single-event finding borrowing from its rule and event, written as the [`Finding`] it
+/// stands for by [`crate::store::Layout::write_single`]. Its serde form (same fields in the same
+/// order; `source_ips` and `context`, empty until enrichment, left out as `Finding` leaves them
+/// out when empty) is that writer's reference in tests.
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct SingleRef<'a> {
     id: String,
     rule_id: &'a str,

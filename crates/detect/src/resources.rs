@@ -95,31 +95,13 @@ fn is_id(s: &str, prefix: &str) -> bool {
 }
 
 impl Resources {
-    /// Adds what one record names.
+    /// Adds what one record names: what its requestParameters and responseElements name, and
+    /// what its caller's ARN names.
     pub fn add_record(&mut self, record: &Value) {
-        self.add_parts(
-            record["eventSource"].as_str().unwrap_or_default(),
-            Some(&record["requestParameters"]),
-            Some(&record["responseElements"]),
-            record["userIdentity"]["arn"].as_str(),
-        );
-    }
-
-    /// Adds what a record names, from its parts: eventSource, requestParameters,
-    /// responseElements and userIdentity.arn (a part left out names nothing).
-    pub(crate) fn add_parts(
-        &mut self,
-        source: &str,
-        request: Option<&Value>,
-        response: Option<&Value>,
-        arn: Option<&str>,
-    ) {
-        for (part, request) in [(request, true), (response, false)] {
-            if let Some(part) = part {
-                self.walk(part, None, source, request);
-            }
-        }
-        self.add_caller(arn);
+        let source = record["eventSource"].as_str().unwrap_or_default();
+        self.walk(&record["requestParameters"], None, source, true);
+        self.walk(&record["responseElements"], None, source, false);
+        self.add_caller(record["userIdentity"]["arn"].as_str());
     }
 
     /// Adds what the caller's ARN names: an instance role's session is named after its instance.

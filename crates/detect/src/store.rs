@@ -118,7 +118,16 @@ impl Layout {
 
     /// Files the finding of rule index `rule`.
     pub(crate) fn file(&self, rule: usize, f: &Finding) -> Filed {
-        self.file_as(rule, f.severity, &f.event_time, &f.id, f)
+        Filed {
+            part: self.partition(rule, f.severity),
+            key: order_key(&f.event_time, &f.id),
+            line: SCRATCH.with_borrow_mut(|buf| {
+                // Written into a buffer kept by the thread, then copied once at its exact size.
+                buf.clear();
+                serde_json::to_writer(&mut *buf, f).expect("findings serialise");
+                buf.as_slice().to_vec()
+            }),
+        }
     }
 
     /// Files a single-event finding of rule index `rule` without making it a [`Finding`].
@@ -168,26 +177,6 @@ impl Layout {
         buf.extend_from_slice(tail);
         json_str(buf, &f.story);
         buf.push(b'}');
-    }
-
-    fn file_as(
-        &self,
-        rule: usize,
-        severity: Severity,
-        event_time: &str,
-        id: &str,
-        f: &impl serde::Serialize,
-    ) -> Filed {
-        Filed {
-            part: self.partition(rule, severity),
-            key: order_key(event_time, id),
-            line: SCRATCH.with_borrow_mut(|buf| {
-                // Written into a buffer kept by the thread, then copied once at its exact size.
-                buf.clear();
-                serde_json::to_writer(&mut *buf, f).expect("findings serialise");
-                buf.as_slice().to_vec()
-            }),
-        }
     }
 }
 
