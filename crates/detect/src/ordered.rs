@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 
 use rules::{CorrelationInput, Ruleset};
-use trail::sort::Partition;
+use trail::sort::{Partition, PartitionedSorter};
 
 use crate::finding::Finding;
 use crate::pipeline::{EventInfo, correlated_events};
@@ -93,21 +93,70 @@ pub(crate) fn put_info(out: &mut Vec<u8>, e: &EventInfo) {
     }
 }
 
-/// A payload: the inputs, then the summary.
-pub(crate) fn payload(inputs: &[CorrelationInput], info: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(info.len() + 64 * inputs.len());
-    put_u32(&mut out, inputs.len());
+/// Encodes an event's inputs (the first part of a payload; its summary follows).
+fn put_inputs(out: &mut Vec<u8>, inputs: &[CorrelationInput]) {
+    put_u32(out, inputs.len());
     for input in inputs {
-        put_u32(&mut out, input.correlation);
+        put_u32(out, input.correlation);
         out.extend_from_slice(&input.mask.to_le_bytes());
-        put_u32(&mut out, input.key.len());
+        put_u32(out, input.key.len());
         for k in &input.key {
-            put_str(&mut out, k);
+            put_str(out, k);
         }
-        put_opt(&mut out, input.value.as_deref());
+        put_opt(out, input.value.as_deref());
     }
-    out.extend_from_slice(info);
+}
+
+/// A payload: the inputs, then the summary.
+#[cfg(test)]
+pub(crate) fn payload(inputs: &[CorrelationInput], info: &EventInfo) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_inputs(&mut out, inputs);
+    put_info(&mut out, info);
     out
+}
+
+/// The payloads of one batch of events, back to back: per payload its partition, its order key
+/// (eventTime, eventID) and its bytes. Adding one allocates nothing once the buffers have grown.
+#[derive(Default)]
+pub(crate) struct Payloads {
+    ids: String,
+    bytes: Vec<u8>,
+    /// Per payload: its partition, its time, and the ends of its id in `ids` and of its bytes.
+    ends: Vec<(usize, i128, usize, usize)>,
+}
+
+impl Payloads {
+    /// Adds the payload of an event for one partition: its inputs there, and its summary.
+    pub(crate) fn push(
+        &mut self,
+        part: usize,
+        time_ns: i128,
+        id: &str,
+        inputs: &[CorrelationInput],
+        info: &EventInfo,
+    ) {
+        self.ids.push_str(id);
+        put_inputs(&mut self.bytes, inputs);
+        put_info(&mut self.bytes, info);
+        self.ends
+            .push((part, time_ns, self.ids.len(), self.bytes.len()));
+    }
+
+    /// Hands every payload to the sorter, in the order added.
+    pub(crate) fn drain_into(&self, sorter: &mut PartitionedSorter) -> io::Result<()> {
+        let (mut id_start, mut start) = (0, 0);
+        for &(part, time_ns, id_end, end) in &self.ends {
+            sorter.push(
+                part,
+                time_ns,
+                &self.ids[id_start..id_end],
+                &self.bytes[start..end],
+            )?;
+            (id_start, start) = (id_end, end);
+        }
+        Ok(())
+    }
 }
 
 /// Reads a payload back.
@@ -328,15 +377,13 @@ mod tests {
                 value: None,
             },
         ];
-        let mut bytes = Vec::new();
-        put_info(&mut bytes, &info);
-        let (got_inputs, got_info) = decode(&payload(&inputs, &bytes)).unwrap();
+        let (got_inputs, got_info) = decode(&payload(&inputs, &info)).unwrap();
         assert_eq!(got_inputs, inputs);
         assert_eq!(
             serde_json::to_value(&got_info).unwrap(),
             serde_json::to_value(&info).unwrap()
         );
-        let whole = payload(&inputs, &bytes);
+        let whole = payload(&inputs, &info);
         assert!(decode(&whole[..whole.len() - 1]).is_err());
     }
 }

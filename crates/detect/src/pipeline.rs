@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use rules::{Correlated, Ruleset};
 use serde_json::Value;
-use trail::sort::{PartitionedSorter, SortKey};
+use trail::sort::PartitionedSorter;
 use trail::{ScanOptions, ScanReport, Source};
 
 use crate::finding::{Finding, Outcome, Severity, finding_id};
@@ -428,6 +428,15 @@ pub fn detect(
     })
 }
 
+/// What the records of one source bring, gathered on the core that read them.
+#[derive(Default)]
+struct Collected {
+    singles: Filed,
+    ordered: ordered::Payloads,
+    /// The newest event that feeds a correlation.
+    last_ms: Option<i64>,
+}
+
 /// Runs the ruleset over the sources; the findings are kept in output order in a store that
 /// spills to temporary files beyond `opts.sort_memory`, so memory stays flat however many fire.
 pub fn detect_streamed(
@@ -454,20 +463,20 @@ pub fn detect_streamed(
     // A quarter of the budget: findings are written once and read back once, and memory the
     // process has not touched yet is dear (every fresh page is zeroed by the kernel).
     let mut store = FindingStore::new(layout.clone(), (opts.sort_memory / 4).max(1));
-    let file = |rule: usize, mut f: Finding| -> Filed {
+    let file = |rule: usize, mut f: Finding, out: &mut Filed| {
         if let Some(e) = opts.enricher {
             e.enrich(&mut f);
         }
-        layout.file(rule, &f)
+        layout.file(rule, &f, out);
     };
-    let report = trail::scan(
+    let report = trail::scan_batches(
         sources,
         &opts.scan,
-        |rec, raw, time| {
+        |batch: &mut Collected, rec, raw, time| {
             // Light rules read typed fields only: they are judged on the typed record itself.
             let get = |path: &rules::ir::FieldPath| typed_field(rec, &path.text);
             let light = match prefilter.gate(rec) {
-                Gate::Skip => return Ok(None),
+                Gate::Skip => return Ok(()),
                 Gate::Light => {
                     // Rules gated on other fields cannot match here: their pinned field fails.
                     let hits = ruleset.matches_strings(
@@ -477,7 +486,7 @@ pub fn detect_streamed(
                         |rule| prefilter.light_rule[rule],
                     );
                     if hits.is_empty() {
-                        return Ok(None);
+                        return Ok(());
                     }
                     Some(hits)
                 }
@@ -512,25 +521,21 @@ pub fn detect_streamed(
                         serde_json::from_str(raw.get()).map_err(unreadable_record)?;
                     let hits = ruleset.matches(&value);
                     if hits.is_empty() {
-                        return Ok(None);
+                        return Ok(());
                     }
                     (hits, Some(value), EventInfo::from_record(rec, true)?)
                 }
             };
-            // Single-event findings are built here, on every core; only events that feed a
+            // Single-event findings are written here, on every core; only events that feed a
             // correlation are kept, in time order, for the correlator.
-            let singles: Vec<Filed> = hits
-                .iter()
-                .filter(|h| rules[h.rule].emits)
-                .map(|h| {
-                    let f = single_ref(&rules[h.rule], &info);
-                    match opts.enricher {
-                        Some(_) => file(h.rule, f.to_finding()),
-                        None => layout.file_single(h.rule, &f),
-                    }
-                })
-                .collect();
-            let ordered = hits.iter().any(|h| feeds_correlation[h.rule]).then(|| {
+            for h in hits.iter().filter(|h| rules[h.rule].emits) {
+                let f = single_ref(&rules[h.rule], &info);
+                match opts.enricher {
+                    Some(_) => file(h.rule, f.to_finding(), &mut batch.singles),
+                    None => layout.file_single(h.rule, &f, &mut batch.singles),
+                }
+            }
+            if hits.iter().any(|h| feeds_correlation[h.rule]) {
                 // Payloads: per partition, what each correlation reads of the event (its
                 // group-by tuple and counted value) and the event's summary, in binary.
                 let inputs = match &value {
@@ -538,37 +543,26 @@ pub fn detect_streamed(
                     // Every correlation it feeds reads typed fields only.
                     None => ruleset.correlation_inputs_strings(&get, &hits),
                 };
-                let mut summary = Vec::new();
-                ordered::put_info(&mut summary, &info);
-                let items: Vec<(usize, Vec<u8>)> = ordered::split(inputs, &chained)
-                    .into_iter()
-                    .map(|(part, inputs)| (part, ordered::payload(&inputs, &summary)))
-                    .collect();
-                let key = SortKey {
-                    time_ns: time.as_nanosecond(),
-                    event_id: rec.event_id.as_deref().unwrap_or_default().to_string(),
-                };
-                (key, info.time_ms, items)
-            });
-            Ok(Some((singles, ordered)))
-        },
-        |(singles, ordered)| {
-            for filed in singles {
-                if spill_error.is_none()
-                    && let Err(e) = store.push(filed)
-                {
-                    spill_error = Some(e);
+                let time_ns = time.as_nanosecond();
+                let id = rec.event_id.as_deref().unwrap_or_default();
+                batch.last_ms = batch.last_ms.max(Some(info.time_ms));
+                for (part, inputs) in ordered::split(inputs, &chained) {
+                    batch.ordered.push(part, time_ns, id, &inputs, &info);
                 }
             }
-            if let Some((key, time_ms, items)) = ordered {
-                last_ms = last_ms.max(Some(time_ms));
-                for (part, payload) in items {
-                    if spill_error.is_none()
-                        && let Err(e) = sorter.push(part, key.clone(), payload)
-                    {
-                        spill_error = Some(e);
-                    }
-                }
+            Ok(())
+        },
+        |batch| {
+            if spill_error.is_none()
+                && let Err(e) = store.push(&batch.singles)
+            {
+                spill_error = Some(e);
+            }
+            last_ms = last_ms.max(batch.last_ms);
+            if spill_error.is_none()
+                && let Err(e) = batch.ordered.drain_into(&mut sorter)
+            {
+                spill_error = Some(e);
             }
         },
     );
@@ -590,18 +584,19 @@ pub fn detect_streamed(
         .map(|c| c.timespan_ms)
         .try_fold(0i64, |acc, span| span.map(|s| acc.max(s)));
     let last_ms = last_ms.unwrap_or(i64::MIN);
-    let correlated: Vec<io::Result<Vec<Filed>>> = sorter
+    let correlated: Vec<io::Result<Filed>> = sorter
         .finish()?
         .into_par_iter()
         .map(|part| {
-            let found = ordered::correlate(part, ruleset, horizon_ms, last_ms)?;
-            Ok(found.into_iter().map(|(rule, f)| file(rule, f)).collect())
+            let mut filed = Filed::default();
+            for (rule, f) in ordered::correlate(part, ruleset, horizon_ms, last_ms)? {
+                file(rule, f, &mut filed);
+            }
+            Ok(filed)
         })
         .collect();
-    for part in correlated {
-        for filed in part? {
-            store.push(filed)?;
-        }
+    for filed in correlated {
+        store.push(&filed?)?;
     }
     phase_done("correlate");
     Ok(Streamed {
@@ -644,7 +639,7 @@ impl SingleRef<'_> {
         &self.id
     }
 
-    fn to_finding(&self) -> Finding {
+    pub(crate) fn to_finding(&self) -> Finding {
         Finding {
             id: self.id.clone(),
             rule_id: self.rule_id.to_string(),
@@ -852,7 +847,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use rules::RuleMatch;
-    use trail::sort::ExternalSorter;
+    use trail::sort::{ExternalSorter, SortKey};
 
     use super::*;
 

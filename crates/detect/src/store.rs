@@ -6,17 +6,34 @@
 
 use std::io;
 
-use trail::sort::{PartitionedSorter, SortKey};
+use trail::sort::PartitionedSorter;
 
 use crate::finding::{Finding, Outcome, Severity};
 use crate::pipeline::SingleRef;
 
-/// A finding on its way into the store: its group, its order key (without the arrival number)
-/// and its JSON line (no newline).
+/// Findings on their way into the store, back to back: per finding its group, its order key
+/// (without the arrival number) and its JSON line (no newline). Filing one allocates nothing of
+/// its own once the buffers have grown.
+#[derive(Default)]
 pub(crate) struct Filed {
-    part: usize,
-    key: String,
-    line: Vec<u8>,
+    keys: String,
+    lines: Vec<u8>,
+    /// Per finding: its group, and the ends of its key in `keys` and of its line in `lines`.
+    ends: Vec<(usize, usize, usize)>,
+}
+
+impl Filed {
+    /// Every finding held, in the order filed: `(group, key, line)`.
+    fn iter(&self) -> impl Iterator<Item = (usize, &str, &[u8])> {
+        let mut key_start = 0;
+        let mut line_start = 0;
+        self.ends.iter().map(move |&(part, key_end, line_end)| {
+            let key = &self.keys[key_start..key_end];
+            let line = &self.lines[line_start..line_end];
+            (key_start, line_start) = (key_end, line_end);
+            (part, key, line)
+        })
+    }
 }
 
 /// Appends `s` to `out` so that byte order of the results is the order of the strings, and a
@@ -42,10 +59,6 @@ fn push_hex(out: &mut String, n: u64) {
     for shift in (0..16).rev() {
         out.push(DIGITS[((n >> (shift * 4)) & 0xf) as usize] as char);
     }
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Where findings go: one partition per (severity, rule id), in output order.
@@ -117,28 +130,22 @@ impl Layout {
     }
 
     /// Files the finding of rule index `rule`.
-    pub(crate) fn file(&self, rule: usize, f: &Finding) -> Filed {
-        Filed {
-            part: self.partition(rule, f.severity),
-            key: order_key(&f.event_time, &f.id),
-            line: SCRATCH.with_borrow_mut(|buf| {
-                // Written into a buffer kept by the thread, then copied once at its exact size.
-                buf.clear();
-                serde_json::to_writer(&mut *buf, f).expect("findings serialise");
-                buf.as_slice().to_vec()
-            }),
-        }
+    pub(crate) fn file(&self, rule: usize, f: &Finding, out: &mut Filed) {
+        serde_json::to_writer(&mut out.lines, f).expect("findings serialise");
+        self.close(self.partition(rule, f.severity), &f.event_time, &f.id, out);
     }
 
     /// Files a single-event finding of rule index `rule` without making it a [`Finding`].
-    pub(crate) fn file_single(&self, rule: usize, f: &SingleRef<'_>) -> Filed {
-        let mut line = Vec::with_capacity(768);
-        self.write_single(rule, f, &mut line);
-        Filed {
-            part: self.partition(rule, f.severity),
-            key: order_key(f.event_time, f.id()),
-            line,
-        }
+    pub(crate) fn file_single(&self, rule: usize, f: &SingleRef<'_>, out: &mut Filed) {
+        self.write_single(rule, f, &mut out.lines);
+        self.close(self.partition(rule, f.severity), f.event_time, f.id(), out);
+    }
+
+    /// Ends the finding whose line was just written to `out`.
+    fn close(&self, part: usize, event_time: &str, id: &str, out: &mut Filed) {
+        put_part(&mut out.keys, event_time);
+        put_part(&mut out.keys, id);
+        out.ends.push((part, out.keys.len(), out.lines.len()));
     }
 
     /// The JSON line of a single-event finding, written directly: byte for byte what serde
@@ -180,14 +187,6 @@ impl Layout {
     }
 }
 
-/// A finding's order within its group, without the arrival number: (eventTime, id).
-fn order_key(event_time: &str, id: &str) -> String {
-    let mut key = String::with_capacity(event_time.len() + id.len() + 24);
-    put_part(&mut key, event_time);
-    put_part(&mut key, id);
-    key
-}
-
 /// Every finding of a run, in output order: most severe first, then rule id, event time, id,
 /// and the order they were made in.
 pub struct FindingStore {
@@ -195,6 +194,8 @@ pub struct FindingStore {
     sorter: PartitionedSorter,
     counts: Vec<usize>,
     arrivals: u64,
+    /// A key with its arrival number, reused.
+    key: String,
 }
 
 impl FindingStore {
@@ -205,24 +206,21 @@ impl FindingStore {
             sorter: PartitionedSorter::new(n, budget),
             counts: vec![0; n],
             arrivals: 0,
+            key: String::new(),
         }
     }
 
-    pub(crate) fn push(&mut self, filed: Filed) -> io::Result<()> {
-        let Filed {
-            part,
-            mut key,
-            line,
-        } = filed;
-        // Equal keys keep the order they came in, as a stable sort would.
-        push_hex(&mut key, self.arrivals);
-        self.arrivals += 1;
-        self.counts[part] += 1;
-        let key = SortKey {
-            time_ns: 0,
-            event_id: key,
-        };
-        self.sorter.push(part, key, line)
+    pub(crate) fn push(&mut self, filed: &Filed) -> io::Result<()> {
+        for (part, key, line) in filed.iter() {
+            // Equal keys keep the order they came in, as a stable sort would.
+            self.key.clear();
+            self.key.push_str(key);
+            push_hex(&mut self.key, self.arrivals);
+            self.arrivals += 1;
+            self.counts[part] += 1;
+            self.sorter.push(part, 0, &self.key, line)?;
+        }
+        Ok(())
     }
 
     /// How many findings there are of each severity, most severe first (none left out).
@@ -393,5 +391,50 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn batches_of_both_kinds_come_out_in_output_order_with_ties_in_arrival_order() {
+        let loaded = rules::RulesetBuilder::default()
+            .with_builtin()
+            .build()
+            .unwrap();
+        let rules = loaded.ruleset.rules();
+        let layout = Layout::new(rules);
+        // A budget of a few findings: the store spills many times.
+        let mut store = FindingStore::new(layout.clone(), 3000);
+        let mut want = Vec::new();
+        for batch in 0..4 {
+            let mut filed = Filed::default();
+            for n in 0..25usize {
+                let rule = (n * 7 + batch) % rules.len();
+                let mut e = event(n % 5 == 0, n % 3 == 0, n % 2 == 0);
+                // Few distinct times and ids: many findings tie on (time, id).
+                e.time = format!("2024-06-01T00:00:0{}Z", (n + batch) % 3);
+                e.id = format!("id-{}", n % 2);
+                let f = single_ref(&rules[rule], &e);
+                if n % 4 == 0 {
+                    layout.file(rule, &f.to_finding(), &mut filed);
+                } else {
+                    layout.file_single(rule, &f, &mut filed);
+                }
+                want.push(f.to_finding());
+            }
+            store.push(&filed).unwrap();
+        }
+        crate::output::sort(&mut want);
+        let mut got = Vec::new();
+        store
+            .for_each_line(None, |line| {
+                got.push(String::from_utf8(line.to_vec()).unwrap());
+                Ok(())
+            })
+            .unwrap();
+        let want: Vec<String> = want
+            .iter()
+            .map(|f| serde_json::to_string(f).unwrap())
+            .collect();
+        assert_eq!(got.len(), 100);
+        assert_eq!(got, want);
     }
 }

@@ -14,5 +14,5 @@ pub use decode::{DecodeOptions, FileOutcome, Ignored};
 pub use filter::Filter;
 pub use problem::{Problem, Where};
 pub use record::{Record, SessionAttributes, SessionContext, SessionIssuer, UserIdentity};
-pub use scan::{ScanOptions, ScanReport, scan};
+pub use scan::{ScanOptions, ScanReport, scan, scan_batches};
 pub use source::{Source, discover};

@@ -171,8 +171,8 @@ fn parse_uuid(id: &str) -> Option<u128> {
     Some(n)
 }
 
-struct Batch<T> {
-    items: Vec<T>,
+struct Batch<B> {
+    items: B,
     outcome: FileOutcome,
     duplicates: u64,
     matched: u64,
@@ -188,14 +188,40 @@ where
     M: for<'r> Fn(&Record<'r>, &'r RawValue, Timestamp) -> Result<Option<T>, String> + Sync,
     C: FnMut(T),
 {
+    scan_batches(
+        sources,
+        opts,
+        |items: &mut Vec<T>, record, raw, time| {
+            items.extend(map(record, raw, time)?);
+            Ok(())
+        },
+        |items| items.into_iter().for_each(&mut consume),
+    )
+}
+
+/// [`scan`], with what `map` makes of a source's records gathered into one batch of the caller's
+/// own shape (`B`, fresh for every source) instead of a value per record: a caller that makes
+/// many small things can write them back to back, with no allocation of its own per record,
+/// and `consume` receives the batch whole.
+pub fn scan_batches<B, M, C>(
+    sources: &[Source],
+    opts: &ScanOptions,
+    map: M,
+    mut consume: C,
+) -> ScanReport
+where
+    B: Default + Send,
+    M: for<'r> Fn(&mut B, &Record<'r>, &'r RawValue, Timestamp) -> Result<(), String> + Sync,
+    C: FnMut(B),
+{
     let seen = SeenIds::new();
     let mut report = ScanReport::default();
     // A small bound keeps memory flat when the consumer is slower than the decoders.
-    let (tx, rx) = sync_channel::<Batch<T>>(4);
+    let (tx, rx) = sync_channel::<Batch<B>>(4);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             sources.par_iter().for_each_with(tx, |tx, source| {
-                let mut items = Vec::new();
+                let mut items = B::default();
                 let (mut duplicates, mut matched) = (0, 0);
                 let outcome = decode_source(source, &opts.decode, &mut |record, raw, time| {
                     if !opts.keep_duplicates
@@ -208,9 +234,8 @@ where
                     if !opts.filter.matches(record, time) {
                         return Ok(());
                     }
-                    let item = map(record, raw, time)?;
+                    map(&mut items, record, raw, time)?;
                     matched += 1;
-                    items.extend(item);
                     Ok(())
                 });
                 // The receiver only goes away if the caller panicked; nothing left to report to.
@@ -224,7 +249,7 @@ where
         });
         for batch in rx {
             report.add(batch.outcome, batch.duplicates, batch.matched);
-            batch.items.into_iter().for_each(&mut consume);
+            consume(batch.items);
             if let Some(hook) = &opts.on_source_done {
                 hook(&report);
             }

@@ -91,7 +91,7 @@ impl ExternalSorter {
         {
             let mut w = BufWriter::new(&mut file);
             for e in self.buffer.drain(..) {
-                write_entry(&mut w, &e.key, &e.payload)?;
+                write_entry(&mut w, e.key.time_ns, e.key.event_id.as_bytes(), &e.payload)?;
             }
             w.flush()?;
         }
@@ -108,7 +108,9 @@ impl ExternalSorter {
             let mut merged = tempfile::tempfile()?;
             {
                 let mut w = BufWriter::new(&mut merged);
-                merge(readers, |key, payload| write_entry(&mut w, key, payload))?;
+                merge(readers, |key, payload| {
+                    write_entry(&mut w, key.time_ns, key.event_id.as_bytes(), payload)
+                })?;
                 w.flush()?;
             }
             merged.seek(io::SeekFrom::Start(0))?;
@@ -142,17 +144,101 @@ impl ExternalSorter {
 /// partition comes back on its own ([`PartitionedSorter::finish`]) in key order, so partitions can
 /// be read on different cores. One memory budget covers every partition; when it is reached, every
 /// partition's buffer is sorted and written as one segment of a single temporary file.
+///
+/// Entries are copied in from borrowed parts and held back to back in one buffer per partition,
+/// so holding one costs no allocation of its own; the buffers are reused from spill to spill.
 pub struct PartitionedSorter {
-    parts: Vec<Vec<Entry>>,
+    parts: Vec<Buffered>,
     buffered_bytes: usize,
     budget: usize,
     /// Spills, oldest first, each with its level (how many merges made it).
     spills: Vec<(u32, Arc<Spill>)>,
     spill_count: usize,
     /// The spill being sorted and written on a thread of its own, so entries keep coming in
-    /// meanwhile (one at a time: at most twice the budget is held).
-    writing: Option<std::thread::JoinHandle<io::Result<Spill>>>,
+    /// meanwhile (one at a time: at most twice the budget is held). It hands its emptied
+    /// buffers back.
+    writing: Option<std::thread::JoinHandle<io::Result<Written>>>,
+    /// Emptied buffers of the last spill written, for the next one.
+    spare: Option<Vec<Buffered>>,
 }
+
+/// One partition's entries in memory: every entry's id and payload back to back in `bytes`,
+/// and per entry its time and where its bytes are.
+#[derive(Default)]
+struct Buffered {
+    bytes: Vec<u8>,
+    slots: Vec<Slot>,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    time_ns: i128,
+    start: usize,
+    id_len: u32,
+    payload_len: u32,
+}
+
+impl Buffered {
+    fn push(&mut self, time_ns: i128, id: &str, payload: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(id.as_bytes());
+        self.bytes.extend_from_slice(payload);
+        self.slots.push(Slot {
+            time_ns,
+            start,
+            id_len: u32::try_from(id.len()).expect("event ids are under 4 GiB"),
+            payload_len: u32::try_from(payload.len()).expect("payloads are under 4 GiB"),
+        });
+    }
+
+    fn id(&self, slot: &Slot) -> &[u8] {
+        &self.bytes[slot.start..slot.start + slot.id_len as usize]
+    }
+
+    fn payload(&self, slot: &Slot) -> &[u8] {
+        let start = slot.start + slot.id_len as usize;
+        &self.bytes[start..start + slot.payload_len as usize]
+    }
+
+    /// Puts the entries in key order; equal keys keep the order they came in. Ids compare as
+    /// bytes, as `String`s do.
+    fn sort(&mut self) {
+        let Buffered { bytes, slots } = self;
+        let id = |s: &Slot| &bytes[s.start..s.start + s.id_len as usize];
+        slots.sort_by(|a, b| a.time_ns.cmp(&b.time_ns).then_with(|| id(a).cmp(id(b))));
+    }
+
+    /// Calls `f` with every entry in the order held, with a key whose buffer is reused.
+    fn for_each(&self, mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>) -> io::Result<()> {
+        let mut key = SortKey {
+            time_ns: 0,
+            event_id: String::new(),
+        };
+        for slot in &self.slots {
+            self.key_into(slot, &mut key)?;
+            f(&key, self.payload(slot))?;
+        }
+        Ok(())
+    }
+
+    fn key_into(&self, slot: &Slot, key: &mut SortKey) -> io::Result<()> {
+        key.time_ns = slot.time_ns;
+        key.event_id.clear();
+        key.event_id.push_str(
+            std::str::from_utf8(self.id(slot))
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        );
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.slots.clear();
+    }
+}
+
+/// A spill written, and the buffers it was written from, emptied.
+type Written = (Spill, Vec<Buffered>);
 
 /// One spill: a temporary file holding a sorted segment per partition.
 struct Spill {
@@ -163,7 +249,7 @@ struct Spill {
 
 /// One partition's entries, ready to be read in key order (on any thread).
 pub struct Partition {
-    memory: Vec<Entry>,
+    memory: Buffered,
     spills: Vec<Arc<Spill>>,
     index: usize,
 }
@@ -172,12 +258,15 @@ impl PartitionedSorter {
     /// `partitions` (at least one) share `budget` bytes of payload held in memory.
     pub fn new(partitions: usize, budget: usize) -> Self {
         PartitionedSorter {
-            parts: (0..partitions.max(1)).map(|_| Vec::new()).collect(),
+            parts: (0..partitions.max(1))
+                .map(|_| Buffered::default())
+                .collect(),
             buffered_bytes: 0,
             budget,
             spills: Vec::new(),
             spill_count: 0,
             writing: None,
+            spare: None,
         }
     }
 
@@ -185,11 +274,12 @@ impl PartitionedSorter {
         self.parts.len()
     }
 
-    /// Adds an entry to partition `part` (taken modulo the partition count).
-    pub fn push(&mut self, part: usize, key: SortKey, payload: Vec<u8>) -> io::Result<()> {
-        self.buffered_bytes += payload.len() + key.event_id.len() + 48;
+    /// Adds an entry to partition `part` (taken modulo the partition count): its key, as its
+    /// time and id, and its payload, both copied.
+    pub fn push(&mut self, part: usize, time_ns: i128, id: &str, payload: &[u8]) -> io::Result<()> {
+        self.buffered_bytes += payload.len() + id.len() + 48;
         let n = self.parts.len();
-        self.parts[part % n].push(Entry { key, payload });
+        self.parts[part % n].push(time_ns, id, payload);
         if self.buffered_bytes >= self.budget {
             self.spill()?;
         }
@@ -207,11 +297,14 @@ impl PartitionedSorter {
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        let fresh = (0..self.parts.len()).map(|_| Vec::new()).collect();
+        self.wait_for_writing()?;
+        let fresh = self
+            .spare
+            .take()
+            .unwrap_or_else(|| (0..self.parts.len()).map(|_| Buffered::default()).collect());
         let parts = std::mem::replace(&mut self.parts, fresh);
         self.spill_count += 1;
         self.buffered_bytes = 0;
-        self.wait_for_writing()?;
         self.writing = Some(std::thread::spawn(move || write_spill(parts)));
         Ok(())
     }
@@ -222,9 +315,10 @@ impl PartitionedSorter {
         let Some(writing) = self.writing.take() else {
             return Ok(());
         };
-        let spill = writing.join().map_err(|_| {
+        let (spill, emptied) = writing.join().map_err(|_| {
             io::Error::other("the thread writing sorted entries to disk panicked")
         })??;
+        self.spare = Some(emptied);
         self.spills.push((0, Arc::new(spill)));
         let partitions = self.parts.len();
         compact(&mut self.spills, |spills| {
@@ -236,13 +330,13 @@ impl PartitionedSorter {
             let mut segments = Vec::with_capacity(partitions);
             {
                 let mut w = CountingWriter {
-                    inner: BufWriter::new(file.as_file_mut()),
+                    inner: BufWriter::with_capacity(SPILL_BUFFER, file.as_file_mut()),
                     written: 0,
                 };
                 for index in 0..partitions {
                     let start = w.written;
                     merge(segment_readers(&tail, index)?, |key, payload| {
-                        write_entry(&mut w, key, payload)
+                        write_entry(&mut w, key.time_ns, key.event_id.as_bytes(), payload)
                     })?;
                     segments.push((start, w.written - start));
                 }
@@ -269,45 +363,42 @@ impl PartitionedSorter {
     }
 }
 
-/// Sorts every partition's entries and writes them as one spill, a segment per partition.
-fn write_spill(mut parts: Vec<Vec<Entry>>) -> io::Result<Spill> {
+/// Bytes buffered when writing a spill: large writes, few system calls.
+const SPILL_BUFFER: usize = 256 << 10;
+
+/// Sorts every partition's entries and writes them as one spill, a segment per partition; hands
+/// the emptied buffers back.
+fn write_spill(mut parts: Vec<Buffered>) -> io::Result<Written> {
     let mut file = tempfile::NamedTempFile::new()?;
     let mut segments = Vec::with_capacity(parts.len());
     {
         let mut w = CountingWriter {
-            inner: BufWriter::new(file.as_file_mut()),
+            inner: BufWriter::with_capacity(SPILL_BUFFER, file.as_file_mut()),
             written: 0,
         };
         for part in &mut parts {
-            part.sort_by(|a, b| a.key.cmp(&b.key));
+            part.sort();
             let start = w.written;
-            for e in part.iter() {
-                write_entry(&mut w, &e.key, &e.payload)?;
+            for slot in &part.slots {
+                write_entry(&mut w, slot.time_ns, part.id(slot), part.payload(slot))?;
             }
             segments.push((start, w.written - start));
+            part.clear();
         }
         w.inner.flush()?;
     }
-    Ok(Spill { file, segments })
+    Ok((Spill { file, segments }, parts))
 }
 
 impl Partition {
     /// Calls `f` with every entry of the partition in key order.
-    pub fn finish(
-        mut self,
-        mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
-        self.memory.sort_by(|a, b| a.key.cmp(&b.key));
+    pub fn finish(mut self, f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.memory.sort();
         let mut readers = segment_readers(&self.spills, self.index)?;
         if readers.is_empty() {
-            for e in &self.memory {
-                f(&e.key, &e.payload)?;
-            }
-            return Ok(());
+            return self.memory.for_each(f);
         }
-        readers.push(RunReader::Memory(
-            std::mem::take(&mut self.memory).into_iter(),
-        ));
+        readers.push(RunReader::Buffered(self.memory, 0));
         merge(readers, f)
     }
 }
@@ -375,6 +466,8 @@ enum RunReader<'f> {
     File(BufReader<&'f mut File>),
     Segment(BufReader<io::Take<File>>),
     Memory(std::vec::IntoIter<Entry>),
+    /// A partition's sorted entries in memory, and the next one's index.
+    Buffered(Buffered, usize),
 }
 
 impl RunReader<'_> {
@@ -385,16 +478,26 @@ impl RunReader<'_> {
                 .next()
                 .map(|e| (*key, *payload) = (e.key, e.payload))
                 .is_some()),
+            RunReader::Buffered(buffered, next) => {
+                let Some(slot) = buffered.slots.get(*next) else {
+                    return Ok(false);
+                };
+                *next += 1;
+                buffered.key_into(slot, key)?;
+                payload.clear();
+                payload.extend_from_slice(buffered.payload(slot));
+                Ok(true)
+            }
             RunReader::File(r) => read_entry(r, key, payload),
             RunReader::Segment(r) => read_entry(r, key, payload),
         }
     }
 }
 
-fn write_entry(w: &mut impl Write, key: &SortKey, payload: &[u8]) -> io::Result<()> {
-    w.write_all(&key.time_ns.to_le_bytes())?;
-    w.write_all(&(key.event_id.len() as u32).to_le_bytes())?;
-    w.write_all(key.event_id.as_bytes())?;
+fn write_entry(w: &mut impl Write, time_ns: i128, id: &[u8], payload: &[u8]) -> io::Result<()> {
+    w.write_all(&time_ns.to_le_bytes())?;
+    w.write_all(&(id.len() as u32).to_le_bytes())?;
+    w.write_all(id)?;
     w.write_all(&(payload.len() as u32).to_le_bytes())?;
     w.write_all(payload)
 }
@@ -469,11 +572,7 @@ mod tests {
     ) -> (Vec<Vec<(i128, String)>>, usize) {
         let mut s = PartitionedSorter::new(partitions, budget);
         for (p, t, id) in entries {
-            let key = SortKey {
-                time_ns: *t as i128,
-                event_id: id.clone(),
-            };
-            s.push(*p, key, id.as_bytes().to_vec()).unwrap();
+            s.push(*p, *t as i128, id, id.as_bytes()).unwrap();
         }
         let spills = s.spills();
         let out = std::thread::scope(|scope| {
@@ -547,8 +646,9 @@ mod tests {
         let mut parted = PartitionedSorter::new(2, 1);
         for i in 0..n {
             plain.push(key(i), i.to_le_bytes().to_vec()).unwrap();
+            let k = key(i);
             parted
-                .push(i % 2, key(i), i.to_le_bytes().to_vec())
+                .push(i % 2, k.time_ns, &k.event_id, &i.to_le_bytes())
                 .unwrap();
             assert!(plain.files() < 3 * FAN_IN, "{} files", plain.files());
             assert!(parted.files() < 3 * FAN_IN, "{} files", parted.files());
