@@ -180,13 +180,17 @@ impl<'a> Reader<'a> {
     fn len(&mut self) -> io::Result<usize> {
         self.u32().map(|n| n as usize)
     }
-    fn text(&mut self, len: usize) -> io::Result<String> {
+    /// The next `len` bytes, as text borrowed from the payload.
+    fn text_ref(&mut self, len: usize) -> io::Result<&'a str> {
         if len > self.buf.len() {
             return Err(bad());
         }
         let (head, rest) = self.buf.split_at(len);
         self.buf = rest;
-        String::from_utf8(head.to_vec()).map_err(|_| bad())
+        std::str::from_utf8(head).map_err(|_| bad())
+    }
+    fn text(&mut self, len: usize) -> io::Result<String> {
+        self.text_ref(len).map(str::to_string)
     }
     fn str(&mut self) -> io::Result<String> {
         let len = self.len()?;
@@ -253,12 +257,14 @@ impl<'a> Reader<'a> {
 /// Splits a payload made by [`payload`] and [`put_info`] into its inputs and its encoded
 /// summary, with the summary's eventID and time in milliseconds; the summary is decoded with
 /// [`decode_info`] only if a correlation fires on it.
-pub(crate) fn split_payload(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, &[u8], String, i64)> {
+pub(crate) fn split_payload(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, &[u8], &str, i64)> {
     let mut r = Reader { buf };
     let inputs = r.inputs()?;
     let info = r.buf;
-    let id = r.str()?;
-    let _time = r.len().and_then(|n| r.text(n))?;
+    let id = r.len().and_then(|n| r.text_ref(n))?;
+    // Skipped, not read: the summary's time as text.
+    let len = r.len()?;
+    r.text_ref(len)?;
     let time_ms = i64::from_le_bytes(r.bytes::<8>()?);
     Ok((inputs, info, id, time_ms))
 }
@@ -285,6 +291,86 @@ pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo
     Ok((inputs, info))
 }
 
+/// An eventID as a map key: a lowercase UUID as its number (cheap to hash and compare), any other
+/// id as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum IdKey {
+    Uuid(u128),
+    Text(Box<str>),
+}
+
+impl IdKey {
+    fn new(id: &str) -> IdKey {
+        // Uppercase digits would make two distinct ids one number.
+        match trail::scan::parse_uuid(id) {
+            Some(n) if !id.bytes().any(|b| b.is_ascii_uppercase()) => IdKey::Uuid(n),
+            _ => IdKey::Text(id.into()),
+        }
+    }
+}
+
+/// The encoded summaries of the events a correlation may still need, oldest first: their bytes
+/// back to back in one buffer, found by eventID. Events arrive in time order and are forgotten
+/// oldest first, so the buffer is a queue: nothing is allocated per event.
+#[derive(Default)]
+struct Recent {
+    bytes: Vec<u8>,
+    /// Bytes before this offset belong to forgotten events.
+    head: usize,
+    /// Per event held, oldest first: its time, id and where its summary ends in `bytes`.
+    events: VecDeque<(i64, IdKey, usize)>,
+    /// How many events were forgotten: the sequence number of `events[0]`.
+    forgotten: u64,
+    /// The sequence number of the newest event with each id.
+    by_id: foldhash::HashMap<IdKey, u64>,
+}
+
+impl Recent {
+    fn push(&mut self, time_ms: i64, id: &str, info: &[u8]) {
+        // Reclaim the space of forgotten events once it is most of the buffer.
+        if self.head > self.bytes.len() / 2 && self.head > 1 << 16 {
+            self.bytes.drain(..self.head);
+            for (_, _, end) in &mut self.events {
+                *end -= self.head;
+            }
+            self.head = 0;
+        }
+        self.bytes.extend_from_slice(info);
+        let key = IdKey::new(id);
+        let seq = self.forgotten + self.events.len() as u64;
+        self.by_id.insert(key.clone(), seq);
+        self.events.push_back((time_ms, key, self.bytes.len()));
+    }
+
+    /// Forgets the events older than `before`.
+    fn forget(&mut self, before: i64) {
+        while let Some((t, _, _)) = self.events.front()
+            && *t < before
+        {
+            let Some((_, key, end)) = self.events.pop_front() else {
+                break;
+            };
+            // A later event with the same id keeps its entry.
+            if self.by_id.get(&key) == Some(&self.forgotten) {
+                self.by_id.remove(&key);
+            }
+            self.forgotten += 1;
+            self.head = end;
+        }
+    }
+
+    /// The summary of the newest event held with this id.
+    fn get(&self, id: &str) -> Option<&[u8]> {
+        let seq = *self.by_id.get(&IdKey::new(id))?;
+        let at = usize::try_from(seq - self.forgotten).ok()?;
+        let start = match at.checked_sub(1) {
+            Some(before) => self.events[before].2,
+            None => self.head,
+        };
+        Some(&self.bytes[start..self.events[at].2])
+    }
+}
+
 /// Correlates one partition in time order; returns its findings, each with its rule index.
 ///
 /// An event's summary is kept while it can still be part of a correlation (`horizon_ms`, the
@@ -301,42 +387,34 @@ pub(crate) fn correlate(
     let mut findings = Vec::new();
     let mut correlator = rules::Correlator::new(ruleset);
     // Summaries stay encoded until a correlation that fires needs them.
-    let mut infos: foldhash::HashMap<String, Vec<u8>> = Default::default();
-    let mut order: VecDeque<(i64, String)> = VecDeque::new();
-    let forget = |infos: &mut foldhash::HashMap<String, Vec<u8>>,
-                  order: &mut VecDeque<(i64, String)>,
-                  now: i64| {
+    let mut recent = Recent::default();
+    let forget = |recent: &mut Recent, now: i64| {
         if let Some(h) = horizon_ms {
-            while order.front().is_some_and(|(t, _)| *t < now - h) {
-                if let Some((_, id)) = order.pop_front() {
-                    infos.remove(&id);
-                }
-            }
+            recent.forget(now.saturating_sub(h));
         }
     };
-    let finding = |c: &rules::Correlated, infos: &foldhash::HashMap<String, Vec<u8>>| {
+    let finding = |c: &rules::Correlated, recent: &Recent| {
         let events = c
             .event_ids
             .iter()
-            .filter_map(|id| infos.get(id))
-            .map(|bytes| decode_info(bytes))
+            .filter_map(|id| recent.get(id))
+            .map(decode_info)
             .collect::<io::Result<Vec<EventInfo>>>()?;
         Ok::<_, io::Error>((c.rule, correlated_events(&rules[c.rule], c, &events)))
     };
     part.finish(|_, payload| {
         let (inputs, info, id, time_ms) = split_payload(payload)?;
-        let fired = correlator.feed_inputs(time_ms, &id, inputs);
-        forget(&mut infos, &mut order, time_ms);
-        order.push_back((time_ms, id.clone()));
-        infos.insert(id, info.to_vec());
+        let fired = correlator.feed_inputs(time_ms, id, inputs);
+        forget(&mut recent, time_ms);
+        recent.push(time_ms, id, info);
         for c in fired {
-            findings.push(finding(&c, &infos)?);
+            findings.push(finding(&c, &recent)?);
         }
         Ok(())
     })?;
-    forget(&mut infos, &mut order, last_ms);
+    forget(&mut recent, last_ms);
     for c in correlator.finish() {
-        findings.push(finding(&c, &infos)?);
+        findings.push(finding(&c, &recent)?);
     }
     Ok(findings)
 }
@@ -385,5 +463,55 @@ mod tests {
         );
         let whole = payload(&inputs, &info);
         assert!(decode(&whole[..whole.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn recent_summaries_are_found_by_id_until_forgotten() {
+        let mut recent = Recent::default();
+        let uuid = "eaa28491-0b33-4eec-b8d5-1406540fe70f";
+        recent.push(10, uuid, b"first");
+        recent.push(20, "EXAMPLE-id", b"second");
+        // Ids differing only in case are different events.
+        recent.push(30, &uuid.to_uppercase(), b"third");
+        assert_eq!(recent.get(uuid), Some(&b"first"[..]));
+        assert_eq!(recent.get("EXAMPLE-id"), Some(&b"second"[..]));
+        assert_eq!(recent.get(&uuid.to_uppercase()), Some(&b"third"[..]));
+        assert_eq!(recent.get("example-id"), None);
+        recent.forget(20);
+        assert_eq!(recent.get(uuid), None);
+        assert_eq!(recent.get("EXAMPLE-id"), Some(&b"second"[..]));
+        // A repeated id: the newer copy outlives the older one.
+        recent.push(40, "EXAMPLE-id", b"again");
+        assert_eq!(recent.get("EXAMPLE-id"), Some(&b"again"[..]));
+        recent.forget(25);
+        assert_eq!(recent.get("EXAMPLE-id"), Some(&b"again"[..]));
+        recent.forget(41);
+        assert_eq!(recent.get("EXAMPLE-id"), None);
+        assert_eq!(recent.get(&uuid.to_uppercase()), None);
+    }
+
+    #[test]
+    fn recent_summaries_survive_the_buffer_being_reclaimed() {
+        let mut recent = Recent::default();
+        let summary = |i: usize| format!("summary {i} ").repeat(i % 50 + 1).into_bytes();
+        for i in 0..5000 {
+            recent.push(i as i64, &format!("id-{i}"), &summary(i));
+            // Keep the last 100 events.
+            recent.forget(i as i64 - 99);
+            if i % 97 == 0 {
+                for back in [0, 50, 99] {
+                    let j = i.saturating_sub(back);
+                    assert_eq!(recent.get(&format!("id-{j}")), Some(&summary(j)[..]));
+                }
+                if i >= 100 {
+                    assert_eq!(recent.get(&format!("id-{}", i - 100)), None);
+                }
+            }
+        }
+        assert!(
+            recent.bytes.len() < 200_000,
+            "{} bytes held",
+            recent.bytes.len()
+        );
     }
 }

@@ -139,6 +139,17 @@ struct Ev {
     value: Option<String>,
 }
 
+/// The positions of the bits set in `mask`, lowest first.
+fn set_bits(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let bit = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            bit
+        })
+    })
+}
+
 struct Group {
     events: VecDeque<Ev>,
     /// Running tallies over `events` (monotone conditions), so a window is judged in constant
@@ -163,12 +174,16 @@ impl Default for Group {
 impl Group {
     fn count(&mut self, ev: &Ev) {
         if let Some(v) = &ev.value {
-            *self.values.entry(v.clone()).or_default() += 1;
-        }
-        for (bit, n) in self.per_rule.iter_mut().enumerate() {
-            if ev.mask & (1 << bit) != 0 {
-                *n += 1;
+            // Most values were seen before: count them without cloning.
+            match self.values.get_mut(v) {
+                Some(n) => *n += 1,
+                None => {
+                    self.values.insert(v.clone(), 1);
+                }
             }
+        }
+        for bit in set_bits(ev.mask) {
+            self.per_rule[bit] += 1;
         }
     }
 
@@ -181,16 +196,14 @@ impl Group {
                 self.values.remove(v);
             }
         }
-        for (bit, n) in self.per_rule.iter_mut().enumerate() {
-            if ev.mask & (1 << bit) != 0 {
-                *n = n.saturating_sub(1);
-            }
+        for bit in set_bits(ev.mask) {
+            self.per_rule[bit] = self.per_rule[bit].saturating_sub(1);
         }
     }
 
     /// A necessary condition for [`evaluate`] to fire, from the tallies alone.
     fn may_fire(&self, corr: &Correlation) -> bool {
-        let rules_seen = self.per_rule.iter().filter(|n| **n > 0).count() as f64;
+        let rules_seen = || self.per_rule.iter().filter(|n| **n > 0).count() as f64;
         let all_rules = corr.rules.len() as f64;
         match corr.kind {
             CorrelationType::EventCount => corr.condition.holds(self.events.len() as f64),
@@ -198,9 +211,9 @@ impl Group {
             CorrelationType::Temporal | CorrelationType::TemporalOrdered
                 if corr.condition.is_empty() =>
             {
-                rules_seen == all_rules
+                rules_seen() == all_rules
             }
-            CorrelationType::Temporal => corr.condition.holds(rules_seen),
+            CorrelationType::Temporal => corr.condition.holds(rules_seen()),
             _ => true,
         }
     }
@@ -573,5 +586,24 @@ fn evaluate(corr: &Correlation, events: &VecDeque<Ev>) -> Option<(Vec<Ev>, f64)>
             ok.then_some((chain, n))
         }
         CorrelationType::FirstSeen => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_bits;
+
+    #[test]
+    fn set_bits_are_listed_lowest_first() {
+        assert_eq!(set_bits(0).count(), 0);
+        assert_eq!(set_bits(1).collect::<Vec<_>>(), [0]);
+        assert_eq!(
+            set_bits((1 << 63) | (1 << 5) | 1).collect::<Vec<_>>(),
+            [0, 5, 63]
+        );
+        assert_eq!(
+            set_bits(u64::MAX).collect::<Vec<_>>(),
+            (0..64).collect::<Vec<_>>()
+        );
     }
 }

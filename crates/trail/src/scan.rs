@@ -154,8 +154,9 @@ impl SeenIds {
     }
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` as a number; case-insensitive.
-fn parse_uuid(id: &str) -> Option<u128> {
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` as a number; case-insensitive (so ids differing only in
+/// case give the same number).
+pub fn parse_uuid(id: &str) -> Option<u128> {
     let b = id.as_bytes();
     if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
