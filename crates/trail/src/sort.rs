@@ -363,6 +363,10 @@ impl PartitionedSorter {
     }
 }
 
+/// Bytes buffered per segment read back: fewer system calls, at a bounded cost (a few hundred
+/// segments are read at once at most: `FAN_IN` per level).
+const READ_BUFFER: usize = 64 << 10;
+
 /// Bytes buffered when writing a spill: large writes, few system calls.
 const SPILL_BUFFER: usize = 256 << 10;
 
@@ -414,7 +418,10 @@ fn segment_readers(spills: &[Arc<Spill>], index: usize) -> io::Result<Vec<RunRea
         // A handle of its own, so partitions can be read at once on different threads.
         let mut file = spill.file.reopen()?;
         file.seek(io::SeekFrom::Start(offset))?;
-        readers.push(RunReader::Segment(BufReader::new(file.take(len))));
+        readers.push(RunReader::Segment(BufReader::with_capacity(
+            READ_BUFFER,
+            file.take(len),
+        )));
     }
     Ok(readers)
 }

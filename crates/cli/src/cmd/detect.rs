@@ -118,7 +118,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         report::Format::Jsonl
     });
-    let mut out = BufWriter::new(io::stdout().lock());
+    // Findings can run to hundreds of MB: large writes, few system calls.
+    let mut out = BufWriter::with_capacity(256 << 10, io::stdout().lock());
     if let report::Format::Jsonl = format {
         // Straight from the store, one line at a time: memory stays flat.
         store.for_each_line(min, |line| {
