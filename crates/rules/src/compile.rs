@@ -369,7 +369,7 @@ fn value_preds(m: &Mods, value: &Value, keyword: bool, ctx: &mut Ctx) -> Result<
             format!("(?{}){text}", m.re_flags)
         };
         let re = regex::Regex::new(&pattern).map_err(|e| format!("regex `{pattern}`: {e}"))?;
-        return Ok(vec![Pred::Regex(re)]);
+        return Ok(vec![Pred::Regex(Box::new(crate::ir::RegexPred::new(re)))]);
     }
     if m.cidr {
         let net = text

@@ -107,6 +107,51 @@ pub enum RefMode {
     Contains,
 }
 
+/// A regular expression, with a literal that every match contains when the pattern has one:
+/// that literal is looked for first with a fast substring search, and the regex runs only on
+/// text that holds it (the regex engine's own prefilters miss a literal behind `.+`, say).
+#[derive(Clone, Debug)]
+pub struct RegexPred {
+    re: Regex,
+    required: Option<memchr::memmem::Finder<'static>>,
+}
+
+impl RegexPred {
+    pub fn new(re: Regex) -> RegexPred {
+        let required = required_literal(re.as_str())
+            .filter(|lit| !lit.is_empty())
+            .map(|lit| memchr::memmem::Finder::new(&lit).into_owned());
+        RegexPred { re, required }
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        self.required
+            .as_ref()
+            .is_none_or(|f| f.find(s.as_bytes()).is_some())
+            && self.re.is_match(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.re.as_str()
+    }
+}
+
+/// The longest literal that every match of `pattern` contains, read off the top of its syntax
+/// tree: a literal directly in the pattern's top-level sequence (or a group's) is required;
+/// anything under a repetition, an alternation or a case-insensitive flag is not looked at.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn required(hir: &Hir) -> Option<Vec<u8>> {
+        match hir.kind() {
+            HirKind::Literal(lit) => Some(lit.0.to_vec()),
+            HirKind::Capture(group) => required(&group.sub),
+            HirKind::Concat(items) => items.iter().filter_map(required).max_by_key(Vec::len),
+            _ => None,
+        }
+    }
+    required(&regex_syntax::parse(pattern).ok()?)
+}
+
 /// A predicate over one value.
 #[derive(Clone, Debug)]
 pub enum Pred {
@@ -127,7 +172,7 @@ pub enum Pred {
         needles: Vec<String>,
         cased: bool,
     },
-    Regex(Regex),
+    Regex(Box<RegexPred>),
     Cidr(Vec<IpNet>),
     Num {
         op: NumOp,
@@ -400,5 +445,68 @@ fn any_scalar(v: &Value, f: &dyn Fn(&Value) -> bool) -> bool {
         Value::Array(a) => a.iter().any(|x| any_scalar(x, f)),
         Value::Null => false,
         _ => f(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PATTERNS: &[&str] = &[
+        ".+:assumed-role/aws:.+",
+        ":assumed-role/[^/]+/i-[0-9a-f]{8,17}$",
+        "a(bc)+d",
+        "(ab)?c",
+        "x|abc",
+        "(?i)ab:c",
+        "^ab.c$",
+        "a.*b(cd|ce)",
+        "(a(bc))d",
+        "é.+ü",
+        "",
+    ];
+
+    #[test]
+    fn required_literals_are_read_only_where_every_match_holds_them() {
+        let lit = |p: &str| required_literal(p).map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(
+            lit(".+:assumed-role/aws:.+").as_deref(),
+            Some(":assumed-role/aws:")
+        );
+        // Groups break a sequence into pieces: the longest piece is taken.
+        assert_eq!(lit("(a(bc))d").as_deref(), Some("bc"));
+        assert_eq!(lit("ab(bc)+d").as_deref(), Some("ab"));
+        // Optional, alternative or case-folded text is not required.
+        assert_eq!(lit("(ab)?c").as_deref(), Some("c"));
+        assert_eq!(lit("x|abc"), None);
+        assert_eq!(lit("(?i)ab"), None);
+        assert_eq!(lit("a+"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn the_literal_first_agrees_with_the_regex_alone(
+            text in "[abcdexü:/é-]{0,24}|.{0,24}",
+            glue in prop::sample::select(vec!["", ":assumed-role/aws:", "abcd", "abcbcd", "é", "ü"]),
+            at in 0usize..25,
+        ) {
+            // Splice a piece of a pattern's literal into the text now and then, so matches occur.
+            let at = (0..=at.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let text = format!("{}{glue}{}", &text[..at], &text[at..]);
+            for p in PATTERNS {
+                let re = Regex::new(p).unwrap();
+                prop_assert_eq!(RegexPred::new(re.clone()).is_match(&text), re.is_match(&text), "{} on {:?}", p, text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_literal_first_finds_what_the_regex_finds() {
+        let pred = RegexPred::new(Regex::new(".+:assumed-role/aws:.+").unwrap());
+        assert!(pred.is_match("arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1"));
+        assert!(!pred.is_match(":assumed-role/aws:x"));
+        assert!(!pred.is_match("arn:aws:sts::1:assumed-role/web/i-1"));
     }
 }
