@@ -1,8 +1,9 @@
 //! Findings kept in output order without holding them all in memory: each finding is turned
 //! into its JSON line on the core that made it, filed under its (severity, rule) group, and
-//! ordered within the group by (eventTime, id, arrival) through the external sorter, which
-//! spills to temporary files beyond its budget. Reading the groups one after the other gives
-//! exactly the order of [`crate::output::sort`].
+//! ordered within the group by (eventTime, id) through the external sorter, which spills to
+//! temporary files beyond its budget and keeps equal keys in the order they came in (as a stable
+//! sort does). Reading the groups one after the other gives exactly the order of
+//! [`crate::output::sort`].
 
 use std::io;
 
@@ -51,14 +52,6 @@ fn put_part(out: &mut String, s: &str) {
         out.push_str(s);
     }
     out.push_str("\0\0");
-}
-
-/// Appends `n` as 16 lowercase hex digits (what `{:016x}` writes, without the formatter).
-fn push_hex(out: &mut String, n: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..16).rev() {
-        out.push(DIGITS[((n >> (shift * 4)) & 0xf) as usize] as char);
-    }
 }
 
 /// Where findings go: one partition per (severity, rule id), in output order.
@@ -193,9 +186,6 @@ pub struct FindingStore {
     layout: Layout,
     sorter: PartitionedSorter,
     counts: Vec<usize>,
-    arrivals: u64,
-    /// A key with its arrival number, reused.
-    key: String,
 }
 
 impl FindingStore {
@@ -205,20 +195,14 @@ impl FindingStore {
             layout,
             sorter: PartitionedSorter::new(n, budget),
             counts: vec![0; n],
-            arrivals: 0,
-            key: String::new(),
         }
     }
 
     pub(crate) fn push(&mut self, filed: &Filed) -> io::Result<()> {
         for (part, key, line) in filed.iter() {
-            // Equal keys keep the order they came in, as a stable sort would.
-            self.key.clear();
-            self.key.push_str(key);
-            push_hex(&mut self.key, self.arrivals);
-            self.arrivals += 1;
             self.counts[part] += 1;
-            self.sorter.push(part, 0, &self.key, line)?;
+            // The sorter keeps findings with equal keys in the order they came in.
+            self.sorter.push(part, 0, key, line)?;
         }
         Ok(())
     }
@@ -348,15 +332,6 @@ mod tests {
         assert!(checked >= 8 * 30, "only {checked} cases");
     }
 
-    #[test]
-    fn arrival_numbers_are_written_as_the_formatter_writes_them() {
-        for n in [0, 1, 0xabc, u64::MAX, 1 << 63, 0x0123_4567_89ab_cdef] {
-            let mut s = String::new();
-            push_hex(&mut s, n);
-            assert_eq!(s, format!("{n:016x}"));
-        }
-    }
-
     fn key(parts: &[&str]) -> String {
         let mut k = String::new();
         for p in parts {
@@ -401,40 +376,45 @@ mod tests {
             .unwrap();
         let rules = loaded.ruleset.rules();
         let layout = Layout::new(rules);
-        // A budget of a few findings: the store spills many times.
-        let mut store = FindingStore::new(layout.clone(), 3000);
-        let mut want = Vec::new();
-        for batch in 0..4 {
-            let mut filed = Filed::default();
-            for n in 0..25usize {
-                let rule = (n * 7 + batch) % rules.len();
-                let mut e = event(n % 5 == 0, n % 3 == 0, n % 2 == 0);
-                // Few distinct times and ids: many findings tie on (time, id).
-                e.time = format!("2024-06-01T00:00:0{}Z", (n + batch) % 3);
-                e.id = format!("id-{}", n % 2);
-                let f = single_ref(&rules[rule], &e);
-                if n % 4 == 0 {
-                    layout.file(rule, &f.to_finding(), &mut filed);
-                } else {
-                    layout.file_single(rule, &f, &mut filed);
+        // A budget of a few findings (the store spills many times), and one that holds them all
+        // (one large in-memory sort, where an unstable sort would reorder ties).
+        for budget in [3000, 1 << 30] {
+            let mut store = FindingStore::new(layout.clone(), budget);
+            let mut want = Vec::new();
+            for batch in 0..4 {
+                let mut filed = Filed::default();
+                for n in 0..150usize {
+                    // Two rules only, few distinct times and ids: many findings tie on
+                    // (severity, rule, time, id) and differ in the rest of their line.
+                    let rule = (n + batch) % 2;
+                    let mut e = event(n % 5 == 0, n % 3 == 0, n % 2 == 0);
+                    e.time = format!("2024-06-01T00:00:0{}Z", (n + batch) % 3);
+                    e.id = format!("id-{}", n % 2);
+                    e.name = format!("Call{n}-{batch}");
+                    let f = single_ref(&rules[rule], &e);
+                    if n % 4 == 0 {
+                        layout.file(rule, &f.to_finding(), &mut filed);
+                    } else {
+                        layout.file_single(rule, &f, &mut filed);
+                    }
+                    want.push(f.to_finding());
                 }
-                want.push(f.to_finding());
+                store.push(&filed).unwrap();
             }
-            store.push(&filed).unwrap();
+            crate::output::sort(&mut want);
+            let mut got = Vec::new();
+            store
+                .for_each_line(None, |line| {
+                    got.push(String::from_utf8(line.to_vec()).unwrap());
+                    Ok(())
+                })
+                .unwrap();
+            let want: Vec<String> = want
+                .iter()
+                .map(|f| serde_json::to_string(f).unwrap())
+                .collect();
+            assert_eq!(got.len(), 600);
+            assert!(got == want, "budget {budget}: not in output order");
         }
-        crate::output::sort(&mut want);
-        let mut got = Vec::new();
-        store
-            .for_each_line(None, |line| {
-                got.push(String::from_utf8(line.to_vec()).unwrap());
-                Ok(())
-            })
-            .unwrap();
-        let want: Vec<String> = want
-            .iter()
-            .map(|f| serde_json::to_string(f).unwrap())
-            .collect();
-        assert_eq!(got.len(), 100);
-        assert_eq!(got, want);
     }
 }
