@@ -49,10 +49,10 @@ pub struct Finding {
 }
 
 /// The finding's id: the rule id and the event ids it stands on, hashed (`report::stable_id`).
-pub fn finding_id(rule_id: &str, event_ids: &[String]) -> String {
+pub fn finding_id<S: AsRef<str>>(rule_id: &str, event_ids: &[S]) -> String {
     report::stable_id(
         "TH",
-        std::iter::once(rule_id).chain(event_ids.iter().map(String::as_str)),
+        std::iter::once(rule_id).chain(event_ids.iter().map(AsRef::as_ref)),
     )
 }
 
@@ -74,10 +74,10 @@ mod tests {
 
     #[test]
     fn ids_are_stable_and_distinct() {
-        let a = finding_id("r1", &["e1".into(), "e2".into()]);
-        assert_eq!(a, finding_id("r1", &["e1".into(), "e2".into()]));
-        assert_ne!(a, finding_id("r1", &["e1e2".into()]));
-        assert_ne!(a, finding_id("r2", &["e1".into(), "e2".into()]));
+        let a = finding_id("r1", &["e1", "e2"]);
+        assert_eq!(a, finding_id("r1", &["e1".to_string(), "e2".to_string()]));
+        assert_ne!(a, finding_id("r1", &["e1e2"]));
+        assert_ne!(a, finding_id("r2", &["e1", "e2"]));
         assert!(a.starts_with("TH-") && a.len() == 19);
     }
 

@@ -8,6 +8,7 @@
 //! its inputs are spread over [`PARTITIONS`] partitions by a hash of (correlation, tuple). The
 //! correlations of a chain share one more partition, fed in global time order.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::io;
@@ -71,7 +72,7 @@ fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
 }
 
 /// Encodes an event's summary.
-pub(crate) fn put_info(out: &mut Vec<u8>, e: &EventInfo) {
+pub(crate) fn put_info(out: &mut Vec<u8>, e: &EventInfo<'_>) {
     put_str(out, &e.id);
     put_str(out, &e.time);
     out.extend_from_slice(&e.time_ms.to_le_bytes());
@@ -109,7 +110,7 @@ fn put_inputs(out: &mut Vec<u8>, inputs: &[CorrelationInput]) {
 
 /// A payload: the inputs, then the summary.
 #[cfg(test)]
-pub(crate) fn payload(inputs: &[CorrelationInput], info: &EventInfo) -> Vec<u8> {
+pub(crate) fn payload(inputs: &[CorrelationInput], info: &EventInfo<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     put_inputs(&mut out, inputs);
     put_info(&mut out, info);
@@ -134,7 +135,7 @@ impl Payloads {
         time_ns: i128,
         id: &str,
         inputs: &[CorrelationInput],
-        info: &EventInfo,
+        info: &EventInfo<'_>,
     ) {
         self.ids.push_str(id);
         put_inputs(&mut self.bytes, inputs);
@@ -222,16 +223,28 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn info(&mut self) -> io::Result<EventInfo> {
-        let id = self.str()?;
-        let time = self.str()?;
+    fn str_ref(&mut self) -> io::Result<Cow<'a, str>> {
+        let len = self.len()?;
+        self.text_ref(len).map(Cow::Borrowed)
+    }
+    fn opt_ref(&mut self) -> io::Result<Option<Cow<'a, str>>> {
+        match self.u32()? {
+            u32::MAX => Ok(None),
+            len => self.text_ref(len as usize).map(|s| Some(Cow::Borrowed(s))),
+        }
+    }
+
+    /// The summary, its text borrowed from the payload.
+    fn info(&mut self) -> io::Result<EventInfo<'a>> {
+        let id = self.str_ref()?;
+        let time = self.str_ref()?;
         let time_ms = i64::from_le_bytes(self.bytes::<8>()?);
-        let name = self.str()?;
-        let principal = self.opt()?;
-        let source_ip = self.opt()?;
-        let account = self.opt()?;
-        let region = self.opt()?;
-        let error_code = self.opt()?;
+        let name = self.str_ref()?;
+        let principal = self.opt_ref()?;
+        let source_ip = self.opt_ref()?;
+        let account = self.opt_ref()?;
+        let region = self.opt_ref()?;
+        let error_code = self.opt_ref()?;
         let mut resources = Resources::default();
         for set in resources.sets_mut() {
             let n = self.len()?;
@@ -270,7 +283,7 @@ pub(crate) fn split_payload(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, &[
 }
 
 /// Decodes a summary made by [`put_info`].
-pub(crate) fn decode_info(buf: &[u8]) -> io::Result<EventInfo> {
+pub(crate) fn decode_info(buf: &[u8]) -> io::Result<EventInfo<'_>> {
     let mut r = Reader { buf };
     let info = r.info()?;
     if !r.buf.is_empty() {
@@ -281,7 +294,7 @@ pub(crate) fn decode_info(buf: &[u8]) -> io::Result<EventInfo> {
 
 /// Decodes a payload made by [`payload`] and [`put_info`].
 #[cfg(test)]
-pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo)> {
+pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo<'_>)> {
     let mut r = Reader { buf };
     let inputs = r.inputs()?;
     let info = r.info()?;
@@ -436,7 +449,7 @@ mod tests {
             name: "Decrypt".into(),
             principal: Some("arn:aws:sts::1:assumed-role/r/i-0a1b2c3d4e5f60001".into()),
             source_ip: None,
-            account: Some(String::new()),
+            account: Some("".into()),
             region: Some("us-east-1".into()),
             error_code: None,
             resources,
@@ -455,7 +468,8 @@ mod tests {
                 value: None,
             },
         ];
-        let (got_inputs, got_info) = decode(&payload(&inputs, &info)).unwrap();
+        let bytes = payload(&inputs, &info);
+        let (got_inputs, got_info) = decode(&bytes).unwrap();
         assert_eq!(got_inputs, inputs);
         assert_eq!(
             serde_json::to_value(&got_info).unwrap(),

@@ -3,6 +3,7 @@
 //! the correlations read, ordered by (eventTime, eventID) through the external sorter (per group
 //! of correlation tuples, see [`crate::ordered`]) and correlated on every core, so memory stays flat.
 
+use std::borrow::Cow;
 use std::io;
 
 use jiff::Timestamp;
@@ -44,34 +45,35 @@ pub struct Streamed {
     pub report: ScanReport,
 }
 
-/// The fields of one event a finding shows.
+/// The fields of one event a finding shows: borrowed from the record (or the encoded summary)
+/// they are read from where they can be, as most live only while one finding is written.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct EventInfo {
-    pub(crate) id: String,
-    pub(crate) time: String,
+pub(crate) struct EventInfo<'a> {
+    pub(crate) id: Cow<'a, str>,
+    pub(crate) time: Cow<'a, str>,
     pub(crate) time_ms: i64,
-    pub(crate) name: String,
-    pub(crate) principal: Option<String>,
-    pub(crate) source_ip: Option<String>,
-    pub(crate) account: Option<String>,
-    pub(crate) region: Option<String>,
-    pub(crate) error_code: Option<String>,
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) principal: Option<Cow<'a, str>>,
+    pub(crate) source_ip: Option<Cow<'a, str>>,
+    pub(crate) account: Option<Cow<'a, str>>,
+    pub(crate) region: Option<Cow<'a, str>>,
+    pub(crate) error_code: Option<Cow<'a, str>>,
     pub(crate) resources: Resources,
 }
 
 #[cfg(test)]
-fn text(v: &Value, key: &str) -> Option<String> {
+fn text<'v>(v: &'v Value, key: &str) -> Option<Cow<'v, str>> {
     v.get(key)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(Cow::Borrowed)
 }
 
-impl EventInfo {
+impl EventInfo<'_> {
     /// An event's summary from the whole record parsed: the oracle the typed reading
     /// ([`EventInfo::from_record`]) is tested against.
     #[cfg(test)]
-    fn from(v: &Value) -> EventInfo {
+    fn from(v: &Value) -> EventInfo<'_> {
         let identity = &v["userIdentity"];
         let principal = text(identity, "arn")
             .or_else(|| text(identity, "invokedBy"))
@@ -97,13 +99,13 @@ impl EventInfo {
     }
 }
 
-impl EventInfo {
+impl<'r> EventInfo<'r> {
     /// An event's summary from its typed record, and, with `parts`, the resources its request
     /// and response name (read from their text without parsing them into a tree): the same as
     /// the summary of the whole record parsed when `parts` is set, as the summary reads nothing
     /// else. An error when a part cannot be read.
-    fn from_record(rec: &trail::Record<'_>, parts: bool) -> Result<EventInfo, String> {
-        let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
+    fn from_record(rec: &'r trail::Record<'_>, parts: bool) -> Result<EventInfo<'r>, String> {
+        let text = |v: Option<&'r str>| v.filter(|s| !s.is_empty()).map(Cow::Borrowed);
         let identity = identity(rec);
         let principal = text(identity.and_then(|i| i.arn.as_deref()))
             .or_else(|| text(identity.and_then(|i| i.invoked_by.as_deref())))
@@ -620,7 +622,7 @@ pub(crate) struct SingleRef<'a> {
     title: &'a str,
     pub(crate) severity: Severity,
     pub(crate) outcome: Outcome,
-    pub(crate) event_ids: &'a [String],
+    pub(crate) event_ids: &'a [Cow<'a, str>],
     pub(crate) event_name: &'a str,
     pub(crate) event_time: &'a str,
     pub(crate) principal: Option<&'a str>,
@@ -646,7 +648,7 @@ impl SingleRef<'_> {
             title: self.title.to_string(),
             severity: self.severity,
             outcome: self.outcome,
-            event_ids: self.event_ids.to_vec(),
+            event_ids: self.event_ids.iter().map(|id| id.to_string()).collect(),
             event_name: self.event_name.to_string(),
             event_time: self.event_time.to_string(),
             principal: self.principal.map(str::to_string),
@@ -664,7 +666,7 @@ impl SingleRef<'_> {
     }
 }
 
-pub(crate) fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo) -> SingleRef<'a> {
+pub(crate) fn single_ref<'a>(rule: &'a rules::RuleInfo, e: &'a EventInfo<'_>) -> SingleRef<'a> {
     let failed = e.error_code.is_some();
     let base = severity(rule);
     let ids = std::slice::from_ref(&e.id);
@@ -742,7 +744,7 @@ pub(crate) fn correlated(
 pub(crate) fn correlated_events(
     rule: &rules::RuleInfo,
     c: &Correlated,
-    events: &[EventInfo],
+    events: &[EventInfo<'_>],
 ) -> Finding {
     let first = events.first();
     let mut resources = Resources::default();
@@ -751,7 +753,7 @@ pub(crate) fn correlated_events(
     }
     let mut names: Vec<&str> = Vec::new();
     for e in events {
-        if !names.contains(&e.name.as_str()) {
+        if !names.contains(&e.name.as_ref()) {
             names.push(&e.name);
         }
     }
@@ -817,19 +819,19 @@ pub(crate) fn correlated_events(
         event_ids: c.event_ids.clone(),
         event_name: names.join(","),
         event_time: first
-            .map(|e| e.time.clone())
+            .map(|e| e.time.to_string())
             .unwrap_or_else(|| c.first_time.to_string()),
-        principal: first.and_then(|e| e.principal.clone()),
-        source_ip: first.and_then(|e| e.source_ip.clone()),
+        principal: first.and_then(|e| e.principal.as_deref().map(str::to_string)),
+        source_ip: first.and_then(|e| e.source_ip.as_deref().map(str::to_string)),
         source_ips: if ips.len() > 1 {
             ips.iter().map(|s| s.to_string()).collect()
         } else {
             Vec::new()
         },
-        account: first.and_then(|e| e.account.clone()),
-        region: first.and_then(|e| e.region.clone()),
+        account: first.and_then(|e| e.account.as_deref().map(str::to_string)),
+        region: first.and_then(|e| e.region.as_deref().map(str::to_string)),
         error_code: if failed {
-            first.and_then(|e| e.error_code.clone())
+            first.and_then(|e| e.error_code.as_deref().map(str::to_string))
         } else {
             None
         },
@@ -1060,8 +1062,8 @@ mod tests {
                         }
                     }
                 }
-                order.push_back((info.time_ms, info.id.clone()));
-                infos.insert(info.id.clone(), info);
+                order.push_back((info.time_ms, info.id.to_string()));
+                infos.insert(info.id.to_string(), info);
             }
             for c in fired {
                 findings.push(correlated(&rules[c.rule], &c, &infos));

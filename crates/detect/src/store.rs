@@ -269,19 +269,19 @@ mod tests {
     use crate::pipeline::{EventInfo, single_ref};
     use crate::resources::Resources;
 
-    fn event(escapes: bool, failed: bool, resources: bool) -> EventInfo {
-        let odd = |s: &str| {
+    fn event(escapes: bool, failed: bool, resources: bool) -> EventInfo<'static> {
+        let odd = |s: &str| -> std::borrow::Cow<'static, str> {
             if escapes {
-                format!("{s} \"q\" \\ \u{1}\n é")
+                format!("{s} \"q\" \\ \u{1}\n é").into()
             } else {
-                s.to_string()
+                s.to_string().into()
             }
         };
         let mut r = Resources::default();
         if resources {
             r.instance_ids.insert("i-0123456789abcdef0".into());
-            r.instance_ids.insert(odd("i-second"));
-            r.key_names.insert(odd("key"));
+            r.instance_ids.insert(odd("i-second").into_owned());
+            r.key_names.insert(odd("key").into_owned());
             r.flow_log_ids.insert("fl-01234567".into());
         }
         EventInfo {
@@ -292,7 +292,7 @@ mod tests {
             principal: Some(odd(
                 "arn:aws:sts::111122223333:assumed-role/r/i-0a1b2c3d4e5f60001",
             )),
-            source_ip: (!escapes).then(|| "3.85.10.21".to_string()),
+            source_ip: (!escapes).then(|| "3.85.10.21".into()),
             account: Some("111122223333".into()),
             region: escapes.then(|| odd("us-east-1")),
             error_code: failed.then(|| odd("AccessDenied")),
@@ -388,9 +388,9 @@ mod tests {
                     // (severity, rule, time, id) and differ in the rest of their line.
                     let rule = (n + batch) % 2;
                     let mut e = event(n % 5 == 0, n % 3 == 0, n % 2 == 0);
-                    e.time = format!("2024-06-01T00:00:0{}Z", (n + batch) % 3);
-                    e.id = format!("id-{}", n % 2);
-                    e.name = format!("Call{n}-{batch}");
+                    e.time = format!("2024-06-01T00:00:0{}Z", (n + batch) % 3).into();
+                    e.id = format!("id-{}", n % 2).into();
+                    e.name = format!("Call{n}-{batch}").into();
                     let f = single_ref(&rules[rule], &e);
                     if n % 4 == 0 {
                         layout.file(rule, &f.to_finding(), &mut filed);
