@@ -252,10 +252,10 @@ struct Prefilter {
     open: bool,
     /// A detection on typed fields only has no gate.
     light_open: bool,
-    /// Per gate field: the values that call for the whole record, and those that call for the
-    /// light object.
-    gates: Vec<(&'static str, foldhash::HashSet<String>)>,
-    light_gates: Vec<(&'static str, foldhash::HashSet<String>)>,
+    /// Per gate field (read through its getter): the values, folded, that call for the whole
+    /// record ([`FULL`]) or for the light object ([`LIGHT`]), or both. One lookup per field
+    /// serves both.
+    gates: Vec<(Getter, foldhash::HashMap<String, u8>)>,
     /// Per detection with no pinned literal set but a condition on a typed string field that
     /// every match needs (a regex on userIdentity.arn, say): that condition, judged on the
     /// typed record.
@@ -268,33 +268,48 @@ struct Prefilter {
     light_feeder: Vec<bool>,
 }
 
-fn gate_passes(
-    gates: &[(&'static str, foldhash::HashSet<String>)],
-    checks: &[(Getter, rules::ir::Pred)],
-    rec: &trail::Record<'_>,
-) -> bool {
-    gates.iter().any(|(field, set)| {
-        // The sets hold folded values, so one lookup of the lowercased value decides.
-        typed_field(rec, field).is_some_and(|v| contains_lowercased(set, v))
-    }) || checks
+/// Gate flags: a value some detection needing the whole record pins, and one some light
+/// detection pins.
+const FULL: u8 = 1;
+const LIGHT: u8 = 2;
+
+/// The flags of the gate values the record holds.
+fn gate_flags(gates: &[(Getter, foldhash::HashMap<String, u8>)], rec: &trail::Record<'_>) -> u8 {
+    let mut flags = 0;
+    for (get, values) in gates {
+        // The tables hold folded values, so one lookup of the lowercased value decides.
+        if let Some(v) = get(rec)
+            && let Some(f) = get_lowercased(values, v)
+        {
+            flags |= f;
+            if flags & FULL != 0 {
+                break;
+            }
+        }
+    }
+    flags
+}
+
+fn check_passes(checks: &[(Getter, rules::ir::Pred)], rec: &trail::Record<'_>) -> bool {
+    checks
         .iter()
         .any(|(get, pred)| get(rec).is_some_and(|v| pred.matches_str(v) != Some(false)))
 }
 
-/// Whether `set` (of values folded as the rules fold them) holds `v` folded, without
+/// What `map` (keyed by values folded as the rules fold them) holds for `v` folded, without
 /// allocating for short ASCII values (most records' gate fields).
-fn contains_lowercased(set: &foldhash::HashSet<String>, v: &str) -> bool {
+fn get_lowercased<'m, T>(map: &'m foldhash::HashMap<String, T>, v: &str) -> Option<&'m T> {
     let mut buf = [0u8; 128];
     if v.len() <= buf.len() && v.is_ascii() {
         if !v.bytes().any(|b| b.is_ascii_uppercase()) {
-            return set.contains(v);
+            return map.get(v);
         }
         let buf = &mut buf[..v.len()];
         buf.copy_from_slice(v.as_bytes());
         buf.make_ascii_lowercase();
-        set.contains(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
+        map.get(std::str::from_utf8(buf).expect("ASCII stays UTF-8"))
     } else {
-        set.contains(rules::pattern::fold(v).as_ref())
+        map.get(rules::pattern::fold(v).as_ref())
     }
 }
 
@@ -322,13 +337,9 @@ fn required_check(expr: &rules::ir::Expr) -> Option<(Getter, rules::ir::Pred)> {
 
 impl Prefilter {
     fn new(ruleset: &Ruleset) -> Prefilter {
-        let empty = || -> Vec<(&'static str, foldhash::HashSet<String>)> {
-            GATE_FIELDS
-                .iter()
-                .map(|f| (*f, Default::default()))
-                .collect()
-        };
-        let (mut gates, mut light_gates) = (empty(), empty());
+        // Per gate field, in GATE_FIELDS order: the values pinned, with their flags.
+        let mut table: Vec<foldhash::HashMap<String, u8>> =
+            GATE_FIELDS.iter().map(|_| Default::default()).collect();
         let (mut checks, mut light_checks) = (Vec::new(), Vec::new());
         let (mut open, mut light_open) = (false, false);
         let mut light_rule = vec![false; ruleset.rules().len()];
@@ -348,13 +359,17 @@ impl Prefilter {
                 .enumerate()
                 .filter_map(|(gi, f)| expr.pinned(f).map(|v| (gi, v)))
                 .min_by_key(|(gi, v)| (GATE_FIELDS[*gi] != "eventName", v.len()));
-            let (table, checks, no_gate) = if light {
-                (&mut light_gates, &mut light_checks, &mut light_open)
+            let (flag, checks, no_gate) = if light {
+                (LIGHT, &mut light_checks, &mut light_open)
             } else {
-                (&mut gates, &mut checks, &mut open)
+                (FULL, &mut checks, &mut open)
             };
             match best {
-                Some((gi, values)) => table[gi].1.extend(values),
+                Some((gi, values)) => {
+                    for v in values {
+                        *table[gi].entry(v).or_default() |= flag;
+                    }
+                }
                 None => match required_check(expr) {
                     // Judged on the typed record's field exactly as on the object the rule
                     // sees (the light object holds that same string; so does the record).
@@ -363,8 +378,18 @@ impl Prefilter {
                 },
             }
         }
-        gates.retain(|(_, set)| !set.is_empty());
-        light_gates.retain(|(_, set)| !set.is_empty());
+        let gates = GATE_FIELDS
+            .iter()
+            .zip(table)
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(field, values)| {
+                let (_, get) = TYPED_FIELDS
+                    .iter()
+                    .find(|(path, _)| path == field)
+                    .expect("every gate field is a typed field");
+                (*get, values)
+            })
+            .collect();
         // Correlations that read only typed fields take them from the typed record too.
         let mut light_feeder = vec![false; ruleset.rules().len()];
         for c in ruleset.correlations() {
@@ -387,7 +412,6 @@ impl Prefilter {
             open,
             light_open,
             gates,
-            light_gates,
             checks,
             light_checks,
             light_rule,
@@ -396,9 +420,13 @@ impl Prefilter {
     }
 
     fn gate(&self, rec: &trail::Record<'_>) -> Gate {
-        if self.open || gate_passes(&self.gates, &self.checks, rec) {
+        if self.open {
+            return Gate::Full;
+        }
+        let flags = gate_flags(&self.gates, rec);
+        if flags & FULL != 0 || check_passes(&self.checks, rec) {
             Gate::Full
-        } else if self.light_open || gate_passes(&self.light_gates, &self.light_checks, rec) {
+        } else if self.light_open || flags & LIGHT != 0 || check_passes(&self.light_checks, rec) {
             Gate::Light
         } else {
             Gate::Skip
@@ -1127,15 +1155,22 @@ mod tests {
     #[test]
     fn gate_lookups_fold_values_as_the_rules_fold_literals() {
         let long = "A".repeat(200);
-        let set: foldhash::HashSet<String> = ["runinstances", "σασ", &long.to_lowercase()]
-            .map(String::from)
+        let map: foldhash::HashMap<String, u8> = ["runinstances", "σασ", &long.to_lowercase()]
             .into_iter()
+            .enumerate()
+            .map(|(i, v)| (v.to_string(), i as u8))
             .collect();
-        for hit in ["RunInstances", "runinstances", "ΣΑΣ", "σας", &long] {
-            assert!(contains_lowercased(&set, hit), "{hit}");
+        for (hit, want) in [
+            ("RunInstances", 0),
+            ("runinstances", 0),
+            ("ΣΑΣ", 1),
+            ("σας", 1),
+            (&long, 2),
+        ] {
+            assert_eq!(get_lowercased(&map, hit), Some(&want), "{hit}");
         }
         for miss in ["StopInstances", "RunInstance", "σα", ""] {
-            assert!(!contains_lowercased(&set, miss), "{miss}");
+            assert_eq!(get_lowercased(&map, miss), None, "{miss}");
         }
     }
 
