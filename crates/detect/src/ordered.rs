@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 
 use rules::{CorrelationInput, Ruleset};
-use trail::sort::{Partition, PartitionedSorter};
+use trail::sort::{ChunkEntry, Partition, PartitionedSorter};
 
 use crate::finding::Finding;
 use crate::pipeline::{EventInfo, correlated_events};
@@ -117,14 +117,13 @@ pub(crate) fn payload(inputs: &[CorrelationInput], info: &EventInfo<'_>) -> Vec<
     out
 }
 
-/// The payloads of one batch of events, back to back: per payload its partition, its order key
-/// (eventTime, eventID) and its bytes. Adding one allocates nothing once the buffers have grown.
+/// The payloads of one batch of events, back to back in one buffer: per payload its bytes, then
+/// its eventID; and per payload its partition, order key and where it is. The sorter takes the
+/// buffer over whole. Adding one allocates nothing once the buffer has grown.
 #[derive(Default)]
 pub(crate) struct Payloads {
-    ids: String,
     bytes: Vec<u8>,
-    /// Per payload: its partition, its time, and the ends of its id in `ids` and of its bytes.
-    ends: Vec<(usize, i128, usize, usize)>,
+    entries: Vec<ChunkEntry>,
 }
 
 impl Payloads {
@@ -137,26 +136,23 @@ impl Payloads {
         inputs: &[CorrelationInput],
         info: &EventInfo<'_>,
     ) {
-        self.ids.push_str(id);
+        let start = self.bytes.len();
         put_inputs(&mut self.bytes, inputs);
         put_info(&mut self.bytes, info);
-        self.ends
-            .push((part, time_ns, self.ids.len(), self.bytes.len()));
+        let payload_len = self.bytes.len() - start;
+        self.bytes.extend_from_slice(id.as_bytes());
+        self.entries.push(ChunkEntry {
+            part,
+            time_ns,
+            start,
+            payload_len,
+            id_len: id.len(),
+        });
     }
 
     /// Hands every payload to the sorter, in the order added.
-    pub(crate) fn drain_into(&self, sorter: &mut PartitionedSorter) -> io::Result<()> {
-        let (mut id_start, mut start) = (0, 0);
-        for &(part, time_ns, id_end, end) in &self.ends {
-            sorter.push(
-                part,
-                time_ns,
-                &self.ids[id_start..id_end],
-                &self.bytes[start..end],
-            )?;
-            (id_start, start) = (id_end, end);
-        }
-        Ok(())
+    pub(crate) fn drain_into(self, sorter: &mut PartitionedSorter) -> io::Result<()> {
+        sorter.push_chunk(self.bytes, &self.entries)
     }
 }
 

@@ -584,7 +584,7 @@ pub fn detect_streamed(
         },
         |batch| {
             if spill_error.is_none()
-                && let Err(e) = store.push(&batch.singles)
+                && let Err(e) = store.push(batch.singles)
             {
                 spill_error = Some(e);
             }
@@ -626,7 +626,7 @@ pub fn detect_streamed(
         })
         .collect();
     for filed in correlated {
-        store.push(&filed?)?;
+        store.push(filed?)?;
     }
     phase_done("correlate");
     Ok(Streamed {

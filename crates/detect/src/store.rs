@@ -7,51 +7,30 @@
 
 use std::io;
 
-use trail::sort::PartitionedSorter;
+use trail::sort::{ChunkEntry, PartitionedSorter};
 
 use crate::finding::{Finding, Outcome, Severity};
 use crate::pipeline::SingleRef;
 
-/// Findings on their way into the store, back to back: per finding its group, its order key
-/// (without the arrival number) and its JSON line (no newline). Filing one allocates nothing of
-/// its own once the buffers have grown.
+/// Findings on their way into the store, back to back in one buffer: per finding its JSON line
+/// (no newline), then its order key; and per finding its group and where it is. The store takes
+/// the buffer over whole. Filing one allocates nothing of its own once the buffer has grown.
 #[derive(Default)]
 pub(crate) struct Filed {
-    keys: String,
-    lines: Vec<u8>,
-    /// Per finding: its group, and the ends of its key in `keys` and of its line in `lines`.
-    ends: Vec<(usize, usize, usize)>,
-}
-
-impl Filed {
-    /// Every finding held, in the order filed: `(group, key, line)`.
-    fn iter(&self) -> impl Iterator<Item = (usize, &str, &[u8])> {
-        let mut key_start = 0;
-        let mut line_start = 0;
-        self.ends.iter().map(move |&(part, key_end, line_end)| {
-            let key = &self.keys[key_start..key_end];
-            let line = &self.lines[line_start..line_end];
-            (key_start, line_start) = (key_end, line_end);
-            (part, key, line)
-        })
-    }
+    bytes: Vec<u8>,
+    entries: Vec<ChunkEntry>,
 }
 
 /// Appends `s` to `out` so that byte order of the results is the order of the strings, and a
 /// string ends before what follows: NUL is written as NUL 1, the end as NUL NUL.
-fn put_part(out: &mut String, s: &str) {
-    if s.contains('\0') {
-        for c in s.chars() {
-            if c == '\0' {
-                out.push_str("\0\u{1}");
-            } else {
-                out.push(c);
-            }
+fn put_part(out: &mut Vec<u8>, s: &str) {
+    for part in s.as_bytes().split(|&b| b == 0).enumerate() {
+        if part.0 > 0 {
+            out.extend_from_slice(b"\0\x01");
         }
-    } else {
-        out.push_str(s);
+        out.extend_from_slice(part.1);
     }
-    out.push_str("\0\0");
+    out.extend_from_slice(b"\0\0");
 }
 
 /// Where findings go: one partition per (severity, rule id), in output order.
@@ -124,21 +103,42 @@ impl Layout {
 
     /// Files the finding of rule index `rule`.
     pub(crate) fn file(&self, rule: usize, f: &Finding, out: &mut Filed) {
-        serde_json::to_writer(&mut out.lines, f).expect("findings serialise");
-        self.close(self.partition(rule, f.severity), &f.event_time, &f.id, out);
+        let start = out.bytes.len();
+        serde_json::to_writer(&mut out.bytes, f).expect("findings serialise");
+        self.close(
+            self.partition(rule, f.severity),
+            &f.event_time,
+            &f.id,
+            start,
+            out,
+        );
     }
 
     /// Files a single-event finding of rule index `rule` without making it a [`Finding`].
     pub(crate) fn file_single(&self, rule: usize, f: &SingleRef<'_>, out: &mut Filed) {
-        self.write_single(rule, f, &mut out.lines);
-        self.close(self.partition(rule, f.severity), f.event_time, f.id(), out);
+        let start = out.bytes.len();
+        self.write_single(rule, f, &mut out.bytes);
+        self.close(
+            self.partition(rule, f.severity),
+            f.event_time,
+            f.id(),
+            start,
+            out,
+        );
     }
 
-    /// Ends the finding whose line was just written to `out`.
-    fn close(&self, part: usize, event_time: &str, id: &str, out: &mut Filed) {
-        put_part(&mut out.keys, event_time);
-        put_part(&mut out.keys, id);
-        out.ends.push((part, out.keys.len(), out.lines.len()));
+    /// Ends the finding whose line was written to `out` from `start` on: its key follows.
+    fn close(&self, part: usize, event_time: &str, id: &str, start: usize, out: &mut Filed) {
+        let key_start = out.bytes.len();
+        put_part(&mut out.bytes, event_time);
+        put_part(&mut out.bytes, id);
+        out.entries.push(ChunkEntry {
+            part,
+            time_ns: key_prefix(&out.bytes[key_start..]),
+            start,
+            payload_len: key_start - start,
+            id_len: out.bytes.len() - key_start,
+        });
     }
 
     /// The JSON line of a single-event finding, written directly: byte for byte what serde
@@ -182,10 +182,10 @@ impl Layout {
 
 /// The first 16 bytes of a key as a number in the same order (shorter keys padded with zeros):
 /// the sorter compares it before the key's text, so most comparisons need no byte-wise one.
-fn key_prefix(key: &str) -> i128 {
+fn key_prefix(key: &[u8]) -> i128 {
     let mut head = [0u8; 16];
     let n = key.len().min(16);
-    head[..n].copy_from_slice(&key.as_bytes()[..n]);
+    head[..n].copy_from_slice(&key[..n]);
     // Flipping the top bit maps unsigned order onto signed order.
     (u128::from_be_bytes(head) ^ (1 << 127)) as i128
 }
@@ -208,13 +208,13 @@ impl FindingStore {
         }
     }
 
-    pub(crate) fn push(&mut self, filed: &Filed) -> io::Result<()> {
-        for (part, key, line) in filed.iter() {
-            self.counts[part] += 1;
-            // The sorter keeps findings with equal keys in the order they came in.
-            self.sorter.push(part, key_prefix(key), key, line)?;
+    /// Takes the findings over. The sorter keeps findings with equal keys in the order they came
+    /// in.
+    pub(crate) fn push(&mut self, filed: Filed) -> io::Result<()> {
+        for e in &filed.entries {
+            self.counts[e.part] += 1;
         }
-        Ok(())
+        self.sorter.push_chunk(filed.bytes, &filed.entries)
     }
 
     /// How many findings there are of each severity, most severe first (none left out).
@@ -342,8 +342,8 @@ mod tests {
         assert!(checked >= 8 * 30, "only {checked} cases");
     }
 
-    fn key(parts: &[&str]) -> String {
-        let mut k = String::new();
+    fn key(parts: &[&str]) -> Vec<u8> {
+        let mut k = Vec::new();
         for p in parts {
             put_part(&mut k, p);
         }
@@ -421,7 +421,7 @@ mod tests {
                     }
                     want.push(f.to_finding());
                 }
-                store.push(&filed).unwrap();
+                store.push(filed).unwrap();
             }
             crate::output::sort(&mut want);
             let mut got = Vec::new();

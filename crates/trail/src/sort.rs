@@ -145,10 +145,14 @@ impl ExternalSorter {
 /// be read on different cores. One memory budget covers every partition; when it is reached, every
 /// partition's buffer is sorted and written as one segment of a single temporary file.
 ///
-/// Entries are copied in from borrowed parts and held back to back in one buffer per partition,
-/// so holding one costs no allocation of its own; the buffers are reused from spill to spill.
+/// Entries are held in chunks of bytes, with per partition only where each entry is: a chunk of
+/// many entries is taken over whole ([`PartitionedSorter::push_chunk`]), single entries are copied
+/// into a chunk of the sorter's own ([`PartitionedSorter::push`]). Holding an entry allocates
+/// nothing of its own.
 pub struct PartitionedSorter {
-    parts: Vec<Buffered>,
+    held: Held,
+    /// The chunk in `held` that [`PartitionedSorter::push`] copies into, once there is one.
+    own: Option<usize>,
     buffered_bytes: usize,
     budget: usize,
     /// Spills, oldest first, each with its level (how many merges made it).
@@ -156,89 +160,72 @@ pub struct PartitionedSorter {
     spill_count: usize,
     /// The spill being sorted and written on a thread of its own, so entries keep coming in
     /// meanwhile (one at a time: at most twice the budget is held). It hands its emptied
-    /// buffers back.
+    /// per-partition lists back.
     writing: Option<std::thread::JoinHandle<io::Result<Written>>>,
-    /// Emptied buffers of the last spill written, for the next one.
-    spare: Option<Vec<Buffered>>,
+    /// Emptied per-partition lists of the last spill written, for the next one.
+    spare: Option<Vec<Vec<Slot>>>,
 }
 
-/// One partition's entries in memory: every entry's id and payload back to back in `bytes`,
-/// and per entry its time and where its bytes are.
+/// Where a chunk handed to [`PartitionedSorter::push_chunk`] holds one entry: its payload at
+/// `start`, its id (the key's text, UTF-8) right after it.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkEntry {
+    pub part: usize,
+    pub time_ns: i128,
+    pub start: usize,
+    pub payload_len: usize,
+    pub id_len: usize,
+}
+
+/// The entries held in memory: their bytes, in chunks, and per partition where each entry is.
 #[derive(Default)]
-struct Buffered {
-    bytes: Vec<u8>,
-    slots: Vec<Slot>,
+struct Held {
+    chunks: Vec<Vec<u8>>,
+    parts: Vec<Vec<Slot>>,
 }
 
 #[derive(Clone, Copy)]
 struct Slot {
     time_ns: i128,
-    start: usize,
-    id_len: u32,
+    chunk: u32,
+    start: u32,
     payload_len: u32,
+    id_len: u32,
 }
 
-impl Buffered {
-    fn push(&mut self, time_ns: i128, id: &str, payload: &[u8]) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(id.as_bytes());
-        self.bytes.extend_from_slice(payload);
-        self.slots.push(Slot {
-            time_ns,
-            start,
-            id_len: u32::try_from(id.len()).expect("event ids are under 4 GiB"),
-            payload_len: u32::try_from(payload.len()).expect("payloads are under 4 GiB"),
-        });
-    }
-
-    fn id(&self, slot: &Slot) -> &[u8] {
-        &self.bytes[slot.start..slot.start + slot.id_len as usize]
-    }
-
-    fn payload(&self, slot: &Slot) -> &[u8] {
-        let start = slot.start + slot.id_len as usize;
-        &self.bytes[start..start + slot.payload_len as usize]
-    }
-
-    /// Puts the entries in key order; equal keys keep the order they came in. Ids compare as
-    /// bytes, as `String`s do.
-    fn sort(&mut self) {
-        let Buffered { bytes, slots } = self;
-        let id = |s: &Slot| &bytes[s.start..s.start + s.id_len as usize];
-        slots.sort_by(|a, b| a.time_ns.cmp(&b.time_ns).then_with(|| id(a).cmp(id(b))));
-    }
-
-    /// Calls `f` with every entry in the order held, with a key whose buffer is reused.
-    fn for_each(&self, mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>) -> io::Result<()> {
-        let mut key = SortKey {
-            time_ns: 0,
-            event_id: String::new(),
-        };
-        for slot in &self.slots {
-            self.key_into(slot, &mut key)?;
-            f(&key, self.payload(slot))?;
-        }
-        Ok(())
-    }
-
-    fn key_into(&self, slot: &Slot, key: &mut SortKey) -> io::Result<()> {
-        key.time_ns = slot.time_ns;
-        key.event_id.clear();
-        key.event_id.push_str(
-            std::str::from_utf8(self.id(slot))
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-        );
-        Ok(())
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.slots.clear();
-    }
+/// An entry's bytes: its id and its payload.
+fn slot_id<'c>(chunks: &'c [Vec<u8>], slot: &Slot) -> &'c [u8] {
+    let start = slot.start as usize + slot.payload_len as usize;
+    &chunks[slot.chunk as usize][start..start + slot.id_len as usize]
 }
 
-/// A spill written, and the buffers it was written from, emptied.
-type Written = (Spill, Vec<Buffered>);
+fn slot_payload<'c>(chunks: &'c [Vec<u8>], slot: &Slot) -> &'c [u8] {
+    let start = slot.start as usize;
+    &chunks[slot.chunk as usize][start..start + slot.payload_len as usize]
+}
+
+/// Puts one partition's entries in key order; equal keys keep the order they came in. Ids
+/// compare as bytes, as `String`s do.
+fn sort_slots(chunks: &[Vec<u8>], slots: &mut [Slot]) {
+    slots.sort_by(|a, b| {
+        a.time_ns
+            .cmp(&b.time_ns)
+            .then_with(|| slot_id(chunks, a).cmp(slot_id(chunks, b)))
+    });
+}
+
+fn key_into(chunks: &[Vec<u8>], slot: &Slot, key: &mut SortKey) -> io::Result<()> {
+    key.time_ns = slot.time_ns;
+    key.event_id.clear();
+    key.event_id.push_str(
+        std::str::from_utf8(slot_id(chunks, slot))
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+    );
+    Ok(())
+}
+
+/// A spill written, and the per-partition lists it was written from, emptied.
+type Written = (Spill, Vec<Vec<Slot>>);
 
 /// One spill: a temporary file holding a sorted segment per partition.
 struct Spill {
@@ -249,7 +236,8 @@ struct Spill {
 
 /// One partition's entries, ready to be read in key order (on any thread).
 pub struct Partition {
-    memory: Buffered,
+    memory: Vec<Slot>,
+    chunks: Arc<Vec<Vec<u8>>>,
     spills: Vec<Arc<Spill>>,
     index: usize,
 }
@@ -258,9 +246,11 @@ impl PartitionedSorter {
     /// `partitions` (at least one) share `budget` bytes of payload held in memory.
     pub fn new(partitions: usize, budget: usize) -> Self {
         PartitionedSorter {
-            parts: (0..partitions.max(1))
-                .map(|_| Buffered::default())
-                .collect(),
+            held: Held {
+                chunks: Vec::new(),
+                parts: (0..partitions.max(1)).map(|_| Vec::new()).collect(),
+            },
+            own: None,
             buffered_bytes: 0,
             budget,
             spills: Vec::new(),
@@ -271,15 +261,68 @@ impl PartitionedSorter {
     }
 
     pub fn partitions(&self) -> usize {
-        self.parts.len()
+        self.held.parts.len()
     }
 
     /// Adds an entry to partition `part` (taken modulo the partition count): its key, as its
     /// time and id, and its payload, both copied.
     pub fn push(&mut self, part: usize, time_ns: i128, id: &str, payload: &[u8]) -> io::Result<()> {
-        self.buffered_bytes += payload.len() + id.len() + 48;
-        let n = self.parts.len();
-        self.parts[part % n].push(time_ns, id, payload);
+        let own = *self.own.get_or_insert_with(|| {
+            self.held.chunks.push(Vec::new());
+            self.held.chunks.len() - 1
+        });
+        let chunk = &mut self.held.chunks[own];
+        let start = chunk.len();
+        chunk.extend_from_slice(payload);
+        chunk.extend_from_slice(id.as_bytes());
+        self.hold(
+            own,
+            ChunkEntry {
+                part,
+                time_ns,
+                start,
+                payload_len: payload.len(),
+                id_len: id.len(),
+            },
+        );
+        self.spill_if_full()
+    }
+
+    /// Takes over a chunk of entries whole (no copy): each of `entries` says where the chunk
+    /// holds one and which partition (modulo the count) it goes to.
+    ///
+    /// # Panics
+    /// If an entry reaches past the end of the chunk, or the chunk is 4 GiB or larger.
+    pub fn push_chunk(&mut self, chunk: Vec<u8>, entries: &[ChunkEntry]) -> io::Result<()> {
+        assert!(u32::try_from(chunk.len()).is_ok(), "chunks are under 4 GiB");
+        for e in entries {
+            assert!(
+                e.start + e.payload_len + e.id_len <= chunk.len(),
+                "an entry reaches past the end of its chunk"
+            );
+        }
+        let index = self.held.chunks.len();
+        self.held.chunks.push(chunk);
+        for e in entries {
+            self.hold(index, *e);
+        }
+        self.spill_if_full()
+    }
+
+    fn hold(&mut self, chunk: usize, e: ChunkEntry) {
+        self.buffered_bytes += e.payload_len + e.id_len + 48;
+        let n = self.held.parts.len();
+        let narrow = |n: usize| u32::try_from(n).expect("chunks are under 4 GiB");
+        self.held.parts[e.part % n].push(Slot {
+            time_ns: e.time_ns,
+            chunk: narrow(chunk),
+            start: narrow(e.start),
+            payload_len: narrow(e.payload_len),
+            id_len: narrow(e.id_len),
+        });
+    }
+
+    fn spill_if_full(&mut self) -> io::Result<()> {
         if self.buffered_bytes >= self.budget {
             self.spill()?;
         }
@@ -298,14 +341,19 @@ impl PartitionedSorter {
 
     fn spill(&mut self) -> io::Result<()> {
         self.wait_for_writing()?;
-        let fresh = self
-            .spare
-            .take()
-            .unwrap_or_else(|| (0..self.parts.len()).map(|_| Buffered::default()).collect());
-        let parts = std::mem::replace(&mut self.parts, fresh);
+        let partitions = self.held.parts.len();
+        let fresh = Held {
+            chunks: Vec::new(),
+            parts: self
+                .spare
+                .take()
+                .unwrap_or_else(|| (0..partitions).map(|_| Vec::new()).collect()),
+        };
+        let held = std::mem::replace(&mut self.held, fresh);
+        self.own = None;
         self.spill_count += 1;
         self.buffered_bytes = 0;
-        self.writing = Some(std::thread::spawn(move || write_spill(parts)));
+        self.writing = Some(std::thread::spawn(move || write_spill(held)));
         Ok(())
     }
 
@@ -320,7 +368,7 @@ impl PartitionedSorter {
         })??;
         self.spare = Some(emptied);
         self.spills.push((0, Arc::new(spill)));
-        let partitions = self.parts.len();
+        let partitions = self.held.parts.len();
         compact(&mut self.spills, |spills| {
             let tail: Vec<Arc<Spill>> = spills[spills.len() - FAN_IN..]
                 .iter()
@@ -350,12 +398,15 @@ impl PartitionedSorter {
     pub fn finish(mut self) -> io::Result<Vec<Partition>> {
         self.wait_for_writing()?;
         let spills: Vec<Arc<Spill>> = self.spills.into_iter().map(|(_, s)| s).collect();
+        let chunks = Arc::new(self.held.chunks);
         Ok(self
+            .held
             .parts
             .into_iter()
             .enumerate()
             .map(|(index, memory)| Partition {
                 memory,
+                chunks: Arc::clone(&chunks),
                 spills: spills.clone(),
                 index,
             })
@@ -371,8 +422,9 @@ const READ_BUFFER: usize = 64 << 10;
 const SPILL_BUFFER: usize = 256 << 10;
 
 /// Sorts every partition's entries and writes them as one spill, a segment per partition; hands
-/// the emptied buffers back.
-fn write_spill(mut parts: Vec<Buffered>) -> io::Result<Written> {
+/// the emptied per-partition lists back (the chunks are freed here).
+fn write_spill(held: Held) -> io::Result<Written> {
+    let Held { chunks, mut parts } = held;
     let mut file = tempfile::NamedTempFile::new()?;
     let mut segments = Vec::with_capacity(parts.len());
     {
@@ -380,14 +432,19 @@ fn write_spill(mut parts: Vec<Buffered>) -> io::Result<Written> {
             inner: BufWriter::with_capacity(SPILL_BUFFER, file.as_file_mut()),
             written: 0,
         };
-        for part in &mut parts {
-            part.sort();
+        for slots in &mut parts {
+            sort_slots(&chunks, slots);
             let start = w.written;
-            for slot in &part.slots {
-                write_entry(&mut w, slot.time_ns, part.id(slot), part.payload(slot))?;
+            for slot in slots.iter() {
+                write_entry(
+                    &mut w,
+                    slot.time_ns,
+                    slot_id(&chunks, slot),
+                    slot_payload(&chunks, slot),
+                )?;
             }
             segments.push((start, w.written - start));
-            part.clear();
+            slots.clear();
         }
         w.inner.flush()?;
     }
@@ -396,13 +453,24 @@ fn write_spill(mut parts: Vec<Buffered>) -> io::Result<Written> {
 
 impl Partition {
     /// Calls `f` with every entry of the partition in key order.
-    pub fn finish(mut self, f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>) -> io::Result<()> {
-        self.memory.sort();
+    pub fn finish(
+        mut self,
+        mut f: impl FnMut(&SortKey, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        sort_slots(&self.chunks, &mut self.memory);
         let mut readers = segment_readers(&self.spills, self.index)?;
         if readers.is_empty() {
-            return self.memory.for_each(f);
+            let mut key = SortKey {
+                time_ns: 0,
+                event_id: String::new(),
+            };
+            for slot in &self.memory {
+                key_into(&self.chunks, slot, &mut key)?;
+                f(&key, slot_payload(&self.chunks, slot))?;
+            }
+            return Ok(());
         }
-        readers.push(RunReader::Buffered(self.memory, 0));
+        readers.push(RunReader::Held(self.memory, self.chunks, 0));
         merge(readers, f)
     }
 }
@@ -473,8 +541,8 @@ enum RunReader<'f> {
     File(BufReader<&'f mut File>),
     Segment(BufReader<io::Take<File>>),
     Memory(std::vec::IntoIter<Entry>),
-    /// A partition's sorted entries in memory, and the next one's index.
-    Buffered(Buffered, usize),
+    /// A partition's sorted entries in memory, the chunks holding them, and the next one's index.
+    Held(Vec<Slot>, Arc<Vec<Vec<u8>>>, usize),
 }
 
 impl RunReader<'_> {
@@ -485,14 +553,14 @@ impl RunReader<'_> {
                 .next()
                 .map(|e| (*key, *payload) = (e.key, e.payload))
                 .is_some()),
-            RunReader::Buffered(buffered, next) => {
-                let Some(slot) = buffered.slots.get(*next) else {
+            RunReader::Held(slots, chunks, next) => {
+                let Some(slot) = slots.get(*next) else {
                     return Ok(false);
                 };
                 *next += 1;
-                buffered.key_into(slot, key)?;
+                key_into(chunks, slot, key)?;
                 payload.clear();
-                payload.extend_from_slice(buffered.payload(slot));
+                payload.extend_from_slice(slot_payload(chunks, slot));
                 Ok(true)
             }
             RunReader::File(r) => read_entry(r, key, payload),
@@ -695,5 +763,57 @@ mod tests {
         assert!(runs > 1, "expected spilled runs, got {runs}");
         assert_eq!(out.len(), 100);
         assert!(out.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    proptest! {
+        /// Chunks taken over whole and entries copied one at a time, mixed, come out as a stable
+        /// sort of everything pushed, per partition, whether spilled or not.
+        #[test]
+        fn chunks_and_single_entries_sort_together(
+            groups in prop::collection::vec(
+                (prop::collection::vec((0usize..3, 0i64..20, "[a-c]{0,3}"), 0..12), any::<bool>()),
+                0..25,
+            ),
+            budget in prop::sample::select(vec![1usize, 300, 3000, 1 << 30]),
+        ) {
+            let mut s = PartitionedSorter::new(3, budget);
+            // Every entry's payload is its arrival number, so ties show their order.
+            let mut all: Vec<(usize, SortKey, u64)> = Vec::new();
+            for (entries, as_chunk) in &groups {
+                let mut chunk = Vec::new();
+                let mut at = Vec::new();
+                for (part, t, id) in entries {
+                    let arrival = all.len() as u64;
+                    let key = SortKey { time_ns: *t as i128, event_id: id.clone() };
+                    if *as_chunk {
+                        let start = chunk.len();
+                        chunk.extend_from_slice(&arrival.to_le_bytes());
+                        chunk.extend_from_slice(id.as_bytes());
+                        at.push(ChunkEntry { part: *part, time_ns: key.time_ns, start, payload_len: 8, id_len: id.len() });
+                    } else {
+                        s.push(*part, key.time_ns, id, &arrival.to_le_bytes()).unwrap();
+                    }
+                    all.push((*part, key, arrival));
+                }
+                if *as_chunk {
+                    s.push_chunk(chunk, &at).unwrap();
+                }
+            }
+            for (index, part) in s.finish().unwrap().into_iter().enumerate() {
+                let mut got = Vec::new();
+                part.finish(|k, p| {
+                    got.push((k.clone(), u64::from_le_bytes(p.try_into().unwrap())));
+                    Ok(())
+                })
+                .unwrap();
+                let mut want: Vec<(SortKey, u64)> = all
+                    .iter()
+                    .filter(|(p, _, _)| *p == index)
+                    .map(|(_, k, a)| (k.clone(), *a))
+                    .collect();
+                want.sort_by(|a, b| a.0.cmp(&b.0));
+                prop_assert_eq!(got, want);
+            }
+        }
     }
 }
