@@ -230,8 +230,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The summary, its text borrowed from the payload.
-    fn info(&mut self) -> io::Result<EventInfo<'a>> {
+    /// The summary, its text borrowed from the payload; its resources go into `merged` when
+    /// given (the summary's own are then left empty).
+    fn info(&mut self, merged: Option<&mut Resources>) -> io::Result<EventInfo<'a>> {
         let id = self.str_ref()?;
         let time = self.str_ref()?;
         let time_ms = i64::from_le_bytes(self.bytes::<8>()?);
@@ -242,10 +243,15 @@ impl<'a> Reader<'a> {
         let region = self.opt_ref()?;
         let error_code = self.opt_ref()?;
         let mut resources = Resources::default();
-        for set in resources.sets_mut() {
+        let target = merged.unwrap_or(&mut resources);
+        for set in target.sets_mut() {
             let n = self.len()?;
             for _ in 0..n {
-                set.insert(self.str()?);
+                let len = self.len()?;
+                let s = self.text_ref(len)?;
+                if !set.contains(s) {
+                    set.insert(s.to_string());
+                }
             }
         }
         Ok(EventInfo {
@@ -278,10 +284,13 @@ pub(crate) fn split_payload(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, &[
     Ok((inputs, info, id, time_ms))
 }
 
-/// Decodes a summary made by [`put_info`].
-pub(crate) fn decode_info(buf: &[u8]) -> io::Result<EventInfo<'_>> {
+/// Decodes a summary made by [`put_info`], its resources added to `merged` (its own left empty).
+pub(crate) fn decode_info_merging<'b>(
+    buf: &'b [u8],
+    merged: &mut Resources,
+) -> io::Result<EventInfo<'b>> {
     let mut r = Reader { buf };
-    let info = r.info()?;
+    let info = r.info(Some(merged))?;
     if !r.buf.is_empty() {
         return Err(bad());
     }
@@ -293,7 +302,7 @@ pub(crate) fn decode_info(buf: &[u8]) -> io::Result<EventInfo<'_>> {
 pub(crate) fn decode(buf: &[u8]) -> io::Result<(Vec<CorrelationInput>, EventInfo<'_>)> {
     let mut r = Reader { buf };
     let inputs = r.inputs()?;
-    let info = r.info()?;
+    let info = r.info(None)?;
     if !r.buf.is_empty() {
         return Err(bad());
     }
@@ -402,14 +411,18 @@ pub(crate) fn correlate(
             recent.forget(now.saturating_sub(h));
         }
     };
-    let finding = |c: &rules::Correlated, recent: &Recent| {
-        let events = c
-            .event_ids
-            .iter()
-            .filter_map(|id| recent.get(id))
-            .map(decode_info)
-            .collect::<io::Result<Vec<EventInfo>>>()?;
-        Ok::<_, io::Error>((c.rule, correlated_events(&rules[c.rule], c, &events)))
+    let finding = |c: rules::Correlated, recent: &Recent| {
+        // The resources of every event go straight into one set: a correlation can span
+        // thousands of events naming the same few.
+        let mut resources = Resources::default();
+        let mut events = Vec::with_capacity(c.event_ids.len());
+        for bytes in c.event_ids.iter().filter_map(|id| recent.get(id)) {
+            events.push(decode_info_merging(bytes, &mut resources)?);
+        }
+        Ok::<_, io::Error>((
+            c.rule,
+            correlated_events(&rules[c.rule], c, &events, resources),
+        ))
     };
     part.finish(|_, payload| {
         let (inputs, info, id, time_ms) = split_payload(payload)?;
@@ -417,13 +430,13 @@ pub(crate) fn correlate(
         forget(&mut recent, time_ms);
         recent.push(time_ms, id, info);
         for c in fired {
-            findings.push(finding(&c, &recent)?);
+            findings.push(finding(c, &recent)?);
         }
         Ok(())
     })?;
     forget(&mut recent, last_ms);
     for c in correlator.finish() {
-        findings.push(finding(&c, &recent)?);
+        findings.push(finding(c, &recent)?);
     }
     Ok(findings)
 }
@@ -523,5 +536,54 @@ mod tests {
             "{} bytes held",
             recent.bytes.len()
         );
+    }
+
+    #[test]
+    fn summaries_decoded_into_one_set_of_resources_name_what_each_names() {
+        let info = |id: &str, instance: &str, key: Option<&str>| {
+            let mut resources = Resources::default();
+            resources.instance_ids.insert(instance.into());
+            resources.key_names.extend(key.map(str::to_string));
+            EventInfo {
+                id: id.to_string().into(),
+                time: "2024-05-04T02:10:00Z".into(),
+                time_ms: 1,
+                name: "Decrypt".into(),
+                principal: None,
+                source_ip: Some("3.85.10.21".into()),
+                account: None,
+                region: None,
+                error_code: None,
+                resources,
+            }
+        };
+        let events = [
+            info("a", "i-1", Some("k")),
+            info("b", "i-2", None),
+            info("c", "i-1", Some("k")),
+        ];
+        let mut merged = Resources::default();
+        let mut want = Resources::default();
+        for e in &events {
+            let mut bytes = Vec::new();
+            put_info(&mut bytes, e);
+            let got = decode_info_merging(&bytes, &mut merged).unwrap();
+            // The summary itself comes back whole, but for its resources.
+            let mut alone = e.clone();
+            alone.resources = Resources::default();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&alone).unwrap()
+            );
+            want.merge(&e.resources);
+            assert!(
+                decode_info_merging(&bytes[..bytes.len() - 1], &mut Resources::default()).is_err()
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(&merged).unwrap(),
+            serde_json::to_value(&want).unwrap()
+        );
+        assert_eq!(merged.instance_ids.len(), 2);
     }
 }

@@ -764,21 +764,22 @@ pub(crate) fn correlated(
         .iter()
         .filter_map(|id| infos.get(id).cloned())
         .collect();
-    correlated_events(rule, c, &events)
+    let mut resources = Resources::default();
+    for e in &events {
+        resources.merge(&e.resources);
+    }
+    correlated_events(rule, c.clone(), &events, resources)
 }
 
 /// The finding of a fired correlation, from the summaries still held of its events (in the
-/// order of its event ids).
+/// order of its event ids) and the resources they name, merged.
 pub(crate) fn correlated_events(
     rule: &rules::RuleInfo,
-    c: &Correlated,
+    c: Correlated,
     events: &[EventInfo<'_>],
+    resources: Resources,
 ) -> Finding {
     let first = events.first();
-    let mut resources = Resources::default();
-    for e in events {
-        resources.merge(&e.resources);
-    }
     let mut names: Vec<&str> = Vec::new();
     for e in events {
         if !names.contains(&e.name.as_ref()) {
@@ -844,7 +845,7 @@ pub(crate) fn correlated_events(
         } else {
             Outcome::Succeeded
         },
-        event_ids: c.event_ids.clone(),
+        event_ids: c.event_ids,
         event_name: names.join(","),
         event_time: first
             .map(|e| e.time.to_string())

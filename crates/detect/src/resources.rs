@@ -228,7 +228,12 @@ impl Resources {
 
     pub fn merge(&mut self, other: &Resources) {
         for (mine, theirs) in self.sets_mut().into_iter().zip(other.sets()) {
-            mine.extend(theirs.iter().cloned());
+            for s in theirs {
+                // Most are held already: copied only when new.
+                if !mine.contains(s) {
+                    mine.insert(s.clone());
+                }
+            }
         }
     }
 
