@@ -310,12 +310,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn single_findings_are_written_as_serde_writes_them() {
-        let loaded = rules::RulesetBuilder::default()
+    fn builtin() -> rules::Loaded {
+        rules::RulesetBuilder::default()
             .with_builtin()
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn single_findings_are_written_as_serde_writes_them() {
+        let loaded = builtin();
         let rules = loaded.ruleset.rules();
         let layout = Layout::new(rules);
         let mut checked = 0;
@@ -392,10 +396,7 @@ mod tests {
 
     #[test]
     fn batches_of_both_kinds_come_out_in_output_order_with_ties_in_arrival_order() {
-        let loaded = rules::RulesetBuilder::default()
-            .with_builtin()
-            .build()
-            .unwrap();
+        let loaded = builtin();
         let rules = loaded.ruleset.rules();
         let layout = Layout::new(rules);
         // A budget of a few findings (the store spills many times), and one that holds them all
