@@ -418,7 +418,7 @@ impl PartitionedSorter {
 /// segments are read at once at most: `FAN_IN` per level).
 const READ_BUFFER: usize = 64 << 10;
 
-/// Bytes buffered when writing a spill: large writes, few system calls.
+/// Bytes buffered when merging spills into one: large writes, few system calls.
 const SPILL_BUFFER: usize = 256 << 10;
 
 /// Sorts every partition's entries and writes them as one spill, a segment per partition; hands
