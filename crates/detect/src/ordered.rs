@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 
 use rules::{CorrelationInput, Ruleset};
-use trail::sort::{ChunkEntry, Partition, PartitionedSorter};
+use trail::sort::{Chunk, Partition, PartitionedSorter};
 
 use crate::finding::Finding;
 use crate::pipeline::{EventInfo, correlated_events};
@@ -117,14 +117,11 @@ pub(crate) fn payload(inputs: &[CorrelationInput], info: &EventInfo<'_>) -> Vec<
     out
 }
 
-/// The payloads of one batch of events, back to back in one buffer: per payload its bytes, then
-/// its eventID; and per payload its partition, order key and where it is. The sorter takes the
-/// buffer over whole. Adding one allocates nothing once the buffer has grown.
+/// The payloads of one batch of events, back to back in one chunk: per payload its bytes, then
+/// its eventID, under its partition and order key. The sorter takes the chunk over whole. Adding
+/// one allocates nothing once the buffer has grown.
 #[derive(Default)]
-pub(crate) struct Payloads {
-    bytes: Vec<u8>,
-    entries: Vec<ChunkEntry>,
-}
+pub(crate) struct Payloads(Chunk);
 
 impl Payloads {
     /// Adds the payload of an event for one partition: its inputs there, and its summary.
@@ -136,23 +133,18 @@ impl Payloads {
         inputs: &[CorrelationInput],
         info: &EventInfo<'_>,
     ) {
-        let start = self.bytes.len();
-        put_inputs(&mut self.bytes, inputs);
-        put_info(&mut self.bytes, info);
-        let payload_len = self.bytes.len() - start;
-        self.bytes.extend_from_slice(id.as_bytes());
-        self.entries.push(ChunkEntry {
-            part,
-            time_ns,
-            start,
-            payload_len,
-            id_len: id.len(),
-        });
+        let buffer = self.0.buffer();
+        let start = buffer.len();
+        put_inputs(buffer, inputs);
+        put_info(buffer, info);
+        let id_start = buffer.len();
+        buffer.extend_from_slice(id.as_bytes());
+        self.0.end_entry(part, time_ns, start, id_start);
     }
 
     /// Hands every payload to the sorter, in the order added.
     pub(crate) fn drain_into(self, sorter: &mut PartitionedSorter) -> io::Result<()> {
-        sorter.push_chunk(self.bytes, &self.entries)
+        sorter.push_chunk(self.0)
     }
 }
 

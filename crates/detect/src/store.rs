@@ -7,28 +7,25 @@
 
 use std::io;
 
-use trail::sort::{ChunkEntry, PartitionedSorter};
+use trail::sort::{Chunk, PartitionedSorter};
 
 use crate::finding::{Finding, Outcome, Severity};
 use crate::pipeline::SingleRef;
 
-/// Findings on their way into the store, back to back in one buffer: per finding its JSON line
-/// (no newline), then its order key; and per finding its group and where it is. The store takes
-/// the buffer over whole. Filing one allocates nothing of its own once the buffer has grown.
+/// Findings on their way into the store, back to back in one chunk: per finding its JSON line
+/// (no newline), then its order key, filed under its group. The store takes the chunk over
+/// whole. Filing one allocates nothing of its own once the buffer has grown.
 #[derive(Default)]
-pub(crate) struct Filed {
-    bytes: Vec<u8>,
-    entries: Vec<ChunkEntry>,
-}
+pub(crate) struct Filed(Chunk);
 
 /// Appends `s` to `out` so that byte order of the results is the order of the strings, and a
 /// string ends before what follows: NUL is written as NUL 1, the end as NUL NUL.
 fn put_part(out: &mut Vec<u8>, s: &str) {
-    for part in s.as_bytes().split(|&b| b == 0).enumerate() {
-        if part.0 > 0 {
+    for (i, piece) in s.as_bytes().split(|&b| b == 0).enumerate() {
+        if i > 0 {
             out.extend_from_slice(b"\0\x01");
         }
-        out.extend_from_slice(part.1);
+        out.extend_from_slice(piece);
     }
     out.extend_from_slice(b"\0\0");
 }
@@ -103,8 +100,8 @@ impl Layout {
 
     /// Files the finding of rule index `rule`.
     pub(crate) fn file(&self, rule: usize, f: &Finding, out: &mut Filed) {
-        let start = out.bytes.len();
-        serde_json::to_writer(&mut out.bytes, f).expect("findings serialise");
+        let start = out.0.buffer().len();
+        serde_json::to_writer(out.0.buffer(), f).expect("findings serialise");
         self.close(
             self.partition(rule, f.severity),
             &f.event_time,
@@ -116,8 +113,8 @@ impl Layout {
 
     /// Files a single-event finding of rule index `rule` without making it a [`Finding`].
     pub(crate) fn file_single(&self, rule: usize, f: &SingleRef<'_>, out: &mut Filed) {
-        let start = out.bytes.len();
-        self.write_single(rule, f, &mut out.bytes);
+        let start = out.0.buffer().len();
+        self.write_single(rule, f, out.0.buffer());
         self.close(
             self.partition(rule, f.severity),
             f.event_time,
@@ -129,16 +126,12 @@ impl Layout {
 
     /// Ends the finding whose line was written to `out` from `start` on: its key follows.
     fn close(&self, part: usize, event_time: &str, id: &str, start: usize, out: &mut Filed) {
-        let key_start = out.bytes.len();
-        put_part(&mut out.bytes, event_time);
-        put_part(&mut out.bytes, id);
-        out.entries.push(ChunkEntry {
-            part,
-            time_ns: key_prefix(&out.bytes[key_start..]),
-            start,
-            payload_len: key_start - start,
-            id_len: out.bytes.len() - key_start,
-        });
+        let buffer = out.0.buffer();
+        let key_start = buffer.len();
+        put_part(buffer, event_time);
+        put_part(buffer, id);
+        let prefix = key_prefix(&buffer[key_start..]);
+        out.0.end_entry(part, prefix, start, key_start);
     }
 
     /// The JSON line of a single-event finding, written directly: byte for byte what serde
@@ -211,10 +204,10 @@ impl FindingStore {
     /// Takes the findings over. The sorter keeps findings with equal keys in the order they came
     /// in.
     pub(crate) fn push(&mut self, filed: Filed) -> io::Result<()> {
-        for e in &filed.entries {
-            self.counts[e.part] += 1;
+        for part in filed.0.parts() {
+            self.counts[part] += 1;
         }
-        self.sorter.push_chunk(filed.bytes, &filed.entries)
+        self.sorter.push_chunk(filed.0)
     }
 
     /// How many findings there are of each severity, most severe first (none left out).

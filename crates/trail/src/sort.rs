@@ -166,15 +166,54 @@ pub struct PartitionedSorter {
     spare: Option<Vec<Vec<Slot>>>,
 }
 
-/// Where a chunk handed to [`PartitionedSorter::push_chunk`] holds one entry: its payload at
-/// `start`, its id (the key's text, UTF-8) right after it.
-#[derive(Clone, Copy, Debug)]
-pub struct ChunkEntry {
-    pub part: usize,
-    pub time_ns: i128,
-    pub start: usize,
-    pub payload_len: usize,
-    pub id_len: usize,
+/// Entries written back to back into one buffer, for [`PartitionedSorter::push_chunk`] to take
+/// over whole: each entry's payload, then its id (the key's text), written into [`Chunk::buffer`]
+/// and closed with [`Chunk::end_entry`].
+#[derive(Default)]
+pub struct Chunk {
+    bytes: Vec<u8>,
+    entries: Vec<ChunkEntry>,
+}
+
+/// Where a chunk holds one entry: its payload at `start`, its id right after it.
+#[derive(Clone, Copy)]
+struct ChunkEntry {
+    part: usize,
+    time_ns: i128,
+    start: usize,
+    payload_len: usize,
+    id_len: usize,
+}
+
+impl Chunk {
+    /// The bytes written so far: the next entry's payload starts at their end.
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    /// Ends the entry written from `start` on: its payload up to `id_start`, its id (UTF-8) from
+    /// there to the end of the buffer; it goes to partition `part` (modulo the count).
+    ///
+    /// # Panics
+    /// Unless `start <= id_start <= buffer().len()`.
+    pub fn end_entry(&mut self, part: usize, time_ns: i128, start: usize, id_start: usize) {
+        assert!(
+            start <= id_start && id_start <= self.bytes.len(),
+            "an entry's payload and id lie within the bytes written"
+        );
+        self.entries.push(ChunkEntry {
+            part,
+            time_ns,
+            start,
+            payload_len: id_start - start,
+            id_len: self.bytes.len() - id_start,
+        });
+    }
+
+    /// The partition of every entry, in the order written.
+    pub fn parts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entries.iter().map(|e| e.part)
+    }
 }
 
 /// The entries held in memory: their bytes, in chunks, and per partition where each entry is.
@@ -288,23 +327,23 @@ impl PartitionedSorter {
         self.spill_if_full()
     }
 
-    /// Takes over a chunk of entries whole (no copy): each of `entries` says where the chunk
-    /// holds one and which partition (modulo the count) it goes to.
+    /// Takes over a chunk of entries whole (no copy).
     ///
     /// # Panics
-    /// If an entry reaches past the end of the chunk, or the chunk is 4 GiB or larger.
-    pub fn push_chunk(&mut self, chunk: Vec<u8>, entries: &[ChunkEntry]) -> io::Result<()> {
-        assert!(u32::try_from(chunk.len()).is_ok(), "chunks are under 4 GiB");
-        for e in entries {
-            assert!(
-                e.start + e.payload_len + e.id_len <= chunk.len(),
-                "an entry reaches past the end of its chunk"
-            );
-        }
+    /// If the chunk is 4 GiB or larger, or its buffer was cut short after an entry was ended.
+    pub fn push_chunk(&mut self, chunk: Chunk) -> io::Result<()> {
+        let Chunk { bytes, entries } = chunk;
+        assert!(u32::try_from(bytes.len()).is_ok(), "chunks are under 4 GiB");
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.start + e.payload_len + e.id_len <= bytes.len()),
+            "an entry reaches past the end of its chunk"
+        );
         let index = self.held.chunks.len();
-        self.held.chunks.push(chunk);
+        self.held.chunks.push(bytes);
         for e in entries {
-            self.hold(index, *e);
+            self.hold(index, e);
         }
         self.spill_if_full()
     }
@@ -813,23 +852,23 @@ mod tests {
             // Every entry's payload is its arrival number, so ties show their order.
             let mut all: Vec<(usize, SortKey, u64)> = Vec::new();
             for (entries, as_chunk) in &groups {
-                let mut chunk = Vec::new();
-                let mut at = Vec::new();
+                let mut chunk = Chunk::default();
                 for (part, t, id) in entries {
                     let arrival = all.len() as u64;
                     let key = SortKey { time_ns: *t as i128, event_id: id.clone() };
                     if *as_chunk {
-                        let start = chunk.len();
-                        chunk.extend_from_slice(&arrival.to_le_bytes());
-                        chunk.extend_from_slice(id.as_bytes());
-                        at.push(ChunkEntry { part: *part, time_ns: key.time_ns, start, payload_len: 8, id_len: id.len() });
+                        let start = chunk.buffer().len();
+                        chunk.buffer().extend_from_slice(&arrival.to_le_bytes());
+                        let id_start = chunk.buffer().len();
+                        chunk.buffer().extend_from_slice(id.as_bytes());
+                        chunk.end_entry(*part, key.time_ns, start, id_start);
                     } else {
                         s.push(*part, key.time_ns, id, &arrival.to_le_bytes()).unwrap();
                     }
                     all.push((*part, key, arrival));
                 }
                 if *as_chunk {
-                    s.push_chunk(chunk, &at).unwrap();
+                    s.push_chunk(chunk).unwrap();
                 }
             }
             for (index, part) in s.finish().unwrap().into_iter().enumerate() {
@@ -908,5 +947,13 @@ mod tests {
         let n = write_slots(&mut w, &chunks, &slots).unwrap();
         assert_eq!(n, want.len() as u64);
         assert!(w.out == want, "the bytes differ");
+    }
+
+    #[test]
+    #[should_panic(expected = "within the bytes written")]
+    fn an_entry_cannot_end_past_the_bytes_written() {
+        let mut chunk = Chunk::default();
+        chunk.buffer().extend_from_slice(b"payload");
+        chunk.end_entry(0, 0, 0, 8);
     }
 }
