@@ -130,10 +130,6 @@ impl RegexPred {
             .is_none_or(|f| f.find(s.as_bytes()).is_some())
             && self.re.is_match(s)
     }
-
-    pub fn as_str(&self) -> &str {
-        self.re.as_str()
-    }
 }
 
 /// The longest literal that every match of `pattern` contains, read off the top of its syntax
