@@ -511,7 +511,8 @@ impl Coverage {
 
 /// An instance's facts as a JSON object, the wanted fields only, moving the strings rather than
 /// copying them (the same object `serde_json::to_value` gives, less the fields not wanted).
-fn instance_value(f: InstanceFacts, wanted: &Wanted) -> Value {
+/// `f` as a JSON object holding the wanted facts; `exposure` only `with_exposure`.
+fn instance_value(f: InstanceFacts, wanted: &Wanted, with_exposure: bool) -> Value {
     fn opt<T: Into<Value>>(v: Option<T>) -> Value {
         v.map_or(Value::Null, Into::into)
     }
@@ -577,7 +578,7 @@ fn instance_value(f: InstanceFacts, wanted: &Wanted) -> Value {
     put("subnet_id", opt(subnet_id));
     put("vpc_id", opt(vpc_id));
     put("unencrypted_volumes", strings(unencrypted_volumes));
-    if wanted.field(Kind::Instance, "exposure") {
+    if with_exposure && wanted.field(Kind::Instance, "exposure") {
         map.insert("exposure".to_string(), to_value(&exposure));
     }
     Value::Object(map)
@@ -657,6 +658,81 @@ pub fn build_for(
     now: Timestamp,
     wanted: &Wanted,
 ) -> Vec<Resource> {
+    build_unexposed(account, coverage, now, wanted).with_exposure(exposure)
+}
+
+/// The resources' facts but those that need the reachability evaluator: built while it builds
+/// its network (which takes one core for a while on a large account), then completed by
+/// [`Unexposed::with_exposure`].
+pub struct Unexposed<'a> {
+    account: &'a Account,
+    wanted: &'a Wanted,
+    resources: Vec<Resource>,
+    /// Where the instances' resources start: one per `account.instances`, in their order.
+    instances_at: usize,
+    /// Per key pair whose `exposed_instances` is wanted: its resource's index and its instances.
+    key_pairs: Vec<(usize, Vec<String>)>,
+}
+
+impl Unexposed<'_> {
+    /// Adds the instances' `exposure` and the key pairs' `exposed_instances`.
+    pub fn with_exposure(self, exposure: &dyn ExposureOracle) -> Vec<Resource> {
+        let Unexposed {
+            account,
+            wanted,
+            mut resources,
+            instances_at,
+            key_pairs,
+        } = self;
+        let want_exposure = wanted.field(Kind::Instance, "exposure");
+        let instances = &mut resources[instances_at..instances_at + account.instances.len()];
+        let ssh: Vec<Exposure> = instances
+            .par_iter_mut()
+            .zip(&account.instances)
+            .map(|(r, inst)| {
+                let exp = if inst.state == "terminated" {
+                    InstanceExposure::default()
+                } else {
+                    exposure.instance(&inst.id)
+                };
+                if want_exposure && let Value::Object(map) = &mut r.facts {
+                    map.insert("exposure".to_string(), to_value(&exp));
+                }
+                exp.ssh
+            })
+            .collect();
+        if key_pairs.is_empty() {
+            return resources;
+        }
+        // By id; an id listed twice keeps its last instance's.
+        let ssh_exposure: HashMap<&str, Exposure> = account
+            .instances
+            .iter()
+            .zip(ssh)
+            .map(|(i, ssh)| (i.id.as_str(), ssh))
+            .collect();
+        for (at, instances) in key_pairs {
+            let exposed = instances
+                .into_iter()
+                .filter(|id| ssh_exposure.get(id.as_str()) == Some(&Exposure::Exposed))
+                .map(Value::String)
+                .collect();
+            if let Value::Object(map) = &mut resources[at].facts {
+                map.insert("exposed_instances".to_string(), Value::Array(exposed));
+            }
+        }
+        resources
+    }
+}
+
+/// The facts of [`build_for`] but the instances' `exposure` and the key pairs'
+/// `exposed_instances`: see [`Unexposed`].
+pub fn build_unexposed<'a>(
+    account: &'a Account,
+    coverage: &Coverage,
+    now: Timestamp,
+    wanted: &'a Wanted,
+) -> Unexposed<'a> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Resource>,
                 kind: Kind,
@@ -775,17 +851,11 @@ pub fn build_for(
         .iter()
         .map(|r| (r.name.as_str(), policy::role_is_admin(account, r)))
         .collect();
-    // The instances' facts are independent of each other: built in parallel (in order), with the
-    // ssh exposure kept for the key pairs below.
-    let instances: Vec<(Resource, Exposure)> = account
+    // The instances' facts are independent of each other: built in parallel (in order).
+    let instances: Vec<Resource> = account
         .instances
         .par_iter()
         .map(|inst| {
-            let exp = if inst.state == "terminated" {
-                InstanceExposure::default()
-            } else {
-                exposure.instance(&inst.id)
-            };
             let roles = account.roles_of_instance(&inst.id);
             let meta = inst.metadata_options.as_ref();
             let facts = InstanceFacts {
@@ -840,26 +910,20 @@ pub fn build_for(
                     })
                     .map(str::to_string)
                     .collect(),
-                exposure: exp,
+                // Added by `Unexposed::with_exposure`.
+                exposure: InstanceExposure::default(),
             };
-            let ssh = facts.exposure.ssh;
-            let r = resource(
+            resource(
                 Kind::Instance,
                 &inst.id,
                 &inst.account,
                 Some(&inst.region),
-                instance_value(facts, wanted),
-            );
-            (r, ssh)
+                instance_value(facts, wanted, false),
+            )
         })
         .collect();
-    let mut ssh_exposure: HashMap<&str, Exposure> =
-        HashMap::with_capacity_and_hasher(instances.len(), Default::default());
-    out.reserve(instances.len());
-    for (inst, (r, ssh)) in account.instances.iter().zip(instances) {
-        ssh_exposure.insert(inst.id.as_str(), ssh);
-        out.push(r);
-    }
+    let instances_at = out.len();
+    out.extend(instances);
 
     // Security groups.
     let mut attachments: HashMap<&str, usize> = HashMap::default();
@@ -1039,6 +1103,9 @@ pub fn build_for(
     }
 
     // Key pairs.
+    let mut key_pairs = Vec::new();
+    let want_exposed =
+        wanted.kind(Kind::KeyPair) && wanted.field(Kind::KeyPair, "exposed_instances");
     for k in &account.key_pairs {
         let instances: Vec<String> = account
             .instances_using_key_pair(k)
@@ -1046,15 +1113,9 @@ pub fn build_for(
             .filter(|i| i.state != "terminated")
             .map(|i| i.id.clone())
             .collect();
-        let exposed_instances = instances
-            .iter()
-            .filter(|id| {
-                ssh_exposure
-                    .get(id.as_str())
-                    .is_some_and(|e| *e == Exposure::Exposed)
-            })
-            .cloned()
-            .collect();
+        if want_exposed {
+            key_pairs.push((out.len(), instances.clone()));
+        }
         let facts = KeyPairFacts {
             name: k.name.clone(),
             id: k.id.clone(),
@@ -1064,7 +1125,8 @@ pub fn build_for(
             fingerprint: k.fingerprint.clone(),
             age_days: days_since(k.create_time, now),
             instances,
-            exposed_instances,
+            // Added by `Unexposed::with_exposure`.
+            exposed_instances: Vec::new(),
             launch_templates: account
                 .launch_templates
                 .iter()
@@ -1192,7 +1254,13 @@ pub fn build_for(
             wanted.value(Kind::Trail, &facts),
         );
     }
-    out
+    Unexposed {
+        account,
+        wanted,
+        resources: out,
+        instances_at,
+        key_pairs,
+    }
 }
 
 /// Whether a trail's selectors record all management events (read and write). None = unknown.
@@ -1251,11 +1319,11 @@ mod tests {
             ..InstanceFacts::default()
         };
         assert_eq!(
-            instance_value(facts.clone(), &Wanted::all()),
+            instance_value(facts.clone(), &Wanted::all(), true),
             to_value(&facts)
         );
         assert_eq!(
-            instance_value(InstanceFacts::default(), &Wanted::all()),
+            instance_value(InstanceFacts::default(), &Wanted::all(), true),
             to_value(&InstanceFacts::default())
         );
     }
