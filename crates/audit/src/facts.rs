@@ -511,8 +511,47 @@ impl Coverage {
 
 /// An instance's facts as a JSON object, the wanted fields only, moving the strings rather than
 /// copying them (the same object `serde_json::to_value` gives, less the fields not wanted).
-/// `f` as a JSON object holding the wanted facts; `exposure` only `with_exposure`.
-fn instance_value(f: InstanceFacts, wanted: &Wanted, with_exposure: bool) -> Value {
+/// The instance facts, in the order [`instance_value`] puts them.
+const INSTANCE_FIELDS: [&str; 26] = [
+    "id",
+    "name",
+    "region",
+    "account",
+    "state",
+    "platform",
+    "key_name",
+    "key_pair_exists",
+    "launch_age_days",
+    "public_ip",
+    "ipv6_addresses",
+    "has_public_address",
+    "instance_profile",
+    "role_names",
+    "role_admin",
+    "http_tokens",
+    "http_endpoint",
+    "hop_limit",
+    "imdsv1",
+    "ssm_managed",
+    "termination_protection",
+    "security_groups",
+    "subnet_id",
+    "vpc_id",
+    "unencrypted_volumes",
+    "exposure",
+];
+
+/// Per [`INSTANCE_FIELDS`]: whether it is wanted. Looked up once, not for every instance.
+fn instance_mask(wanted: &Wanted) -> [bool; INSTANCE_FIELDS.len()] {
+    INSTANCE_FIELDS.map(|name| wanted.field(Kind::Instance, name))
+}
+
+/// `f` as a JSON object holding the facts `keep` marks; `exposure` only `with_exposure`.
+fn instance_value(
+    f: InstanceFacts,
+    keep: &[bool; INSTANCE_FIELDS.len()],
+    with_exposure: bool,
+) -> Value {
     fn opt<T: Into<Value>>(v: Option<T>) -> Value {
         v.map_or(Value::Null, Into::into)
     }
@@ -520,10 +559,13 @@ fn instance_value(f: InstanceFacts, wanted: &Wanted, with_exposure: bool) -> Val
         Value::Array(v.into_iter().map(Value::String).collect())
     }
     let mut map = serde_json::Map::new();
+    let mut at = 0;
     let mut put = |name: &str, value: Value| {
-        if wanted.field(Kind::Instance, name) {
+        debug_assert_eq!(name, INSTANCE_FIELDS[at]);
+        if keep[at] {
             map.insert(name.to_string(), value);
         }
+        at += 1;
     };
     let InstanceFacts {
         id,
@@ -578,7 +620,8 @@ fn instance_value(f: InstanceFacts, wanted: &Wanted, with_exposure: bool) -> Val
     put("subnet_id", opt(subnet_id));
     put("vpc_id", opt(vpc_id));
     put("unencrypted_volumes", strings(unencrypted_volumes));
-    if with_exposure && wanted.field(Kind::Instance, "exposure") {
+    debug_assert_eq!(at, INSTANCE_FIELDS.len() - 1);
+    if with_exposure && keep[INSTANCE_FIELDS.len() - 1] {
         map.insert("exposure".to_string(), to_value(&exposure));
     }
     Value::Object(map)
@@ -852,6 +895,7 @@ pub fn build_unexposed<'a>(
         .map(|r| (r.name.as_str(), policy::role_is_admin(account, r)))
         .collect();
     // The instances' facts are independent of each other: built in parallel (in order).
+    let keep = instance_mask(wanted);
     let instances: Vec<Resource> = account
         .instances
         .par_iter()
@@ -918,7 +962,7 @@ pub fn build_unexposed<'a>(
                 &inst.id,
                 &inst.account,
                 Some(&inst.region),
-                instance_value(facts, wanted, false),
+                instance_value(facts, &keep, false),
             )
         })
         .collect();
@@ -1298,6 +1342,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn instance_fields_are_the_struct_fields() {
+        let mut listed: Vec<String> = INSTANCE_FIELDS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        let mut fields = Kind::Instance.fields();
+        fields.sort();
+        assert_eq!(listed, fields);
+    }
+
+    #[test]
+    fn instance_value_keeps_the_wanted_facts_only() {
+        let facts = InstanceFacts {
+            id: "i-1".into(),
+            public_ip: Some("203.0.113.9".into()),
+            security_groups: vec!["sg-1".into()],
+            exposure: InstanceExposure {
+                ssh: Exposure::Latent,
+                ..InstanceExposure::default()
+            },
+            ..InstanceFacts::default()
+        };
+        let mut only = vec![None; Kind::ALL.len()];
+        only[Kind::Instance as usize] = Some(vec![
+            "exposure".to_string(),
+            "public_ip".to_string(),
+            "security_groups".to_string(),
+        ]);
+        let wanted = Wanted { only: Some(only) };
+        let keep = instance_mask(&wanted);
+        assert_eq!(keep.iter().filter(|k| **k).count(), 3);
+        let got = instance_value(facts.clone(), &keep, true);
+        assert_eq!(got, wanted.value(Kind::Instance, &facts));
+        let object = got.as_object().unwrap();
+        assert_eq!(
+            object.keys().collect::<Vec<_>>(),
+            ["exposure", "public_ip", "security_groups"]
+        );
+        // Without exposure, the rest is the same.
+        let unexposed = instance_value(facts, &keep, false);
+        assert_eq!(
+            unexposed.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["public_ip", "security_groups"]
+        );
+    }
+
+    #[test]
     fn instance_value_is_to_value() {
         let facts = InstanceFacts {
             id: "i-1".into(),
@@ -1319,11 +1408,15 @@ mod tests {
             ..InstanceFacts::default()
         };
         assert_eq!(
-            instance_value(facts.clone(), &Wanted::all(), true),
+            instance_value(facts.clone(), &instance_mask(&Wanted::all()), true),
             to_value(&facts)
         );
         assert_eq!(
-            instance_value(InstanceFacts::default(), &Wanted::all(), true),
+            instance_value(
+                InstanceFacts::default(),
+                &instance_mask(&Wanted::all()),
+                true
+            ),
             to_value(&InstanceFacts::default())
         );
     }
