@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use report::Severity;
-use report::json::{json_items, json_opt_str, json_str};
+use report::json::{json_items, json_opt_str, json_str, json_value};
 use serde_json::{Value, json};
 
 use crate::AuditFinding;
@@ -109,7 +109,7 @@ fn json_members(
         }
         json_str(buf, k);
         buf.push(b':');
-        serde_json::to_writer(&mut *buf, &**v)?;
+        json_value(buf, v);
     }
     Ok(())
 }

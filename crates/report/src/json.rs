@@ -37,6 +37,40 @@ pub fn json_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
+/// Any JSON value, as `serde_json` writes it (compact): strings through [`json_str`], so that
+/// those with nothing to escape are copied whole.
+pub fn json_value(buf: &mut Vec<u8>, v: &serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => json_str(buf, s),
+        Value::Array(items) => {
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                json_value(buf, item);
+            }
+            buf.push(b']');
+        }
+        Value::Object(members) => {
+            buf.push(b'{');
+            for (i, (k, item)) in members.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                json_str(buf, k);
+                buf.push(b':');
+                json_value(buf, item);
+            }
+            buf.push(b'}');
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {
+            serde_json::to_writer(&mut *buf, v).expect("writing a value to memory cannot fail")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +99,30 @@ mod tests {
             String::from_utf8(items).unwrap(),
             format!("{}null", &by_serde[1..by_serde.len() - 1])
         );
+    }
+
+    #[test]
+    fn values_are_written_as_serde_writes_them() {
+        let cases = [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(-17),
+            serde_json::json!(18446744073709551615u64),
+            serde_json::json!(0.1),
+            serde_json::json!(1e300),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!("tab\there"),
+            serde_json::json!(["a", 1, null, [false, {"k\"ey": "v\n"}]]),
+            serde_json::json!({"z": 1, "a": ["x", {"nested": {"deep": [2.5, "é"]}}], "m": null}),
+        ];
+        for v in cases {
+            let mut direct = Vec::new();
+            json_value(&mut direct, &v);
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                serde_json::to_string(&v).unwrap()
+            );
+        }
     }
 }
