@@ -509,8 +509,6 @@ impl Coverage {
     }
 }
 
-/// An instance's facts as a JSON object, the wanted fields only, moving the strings rather than
-/// copying them (the same object `serde_json::to_value` gives, less the fields not wanted).
 /// The instance facts, in the order [`instance_value`] puts them.
 const INSTANCE_FIELDS: [&str; 26] = [
     "id",
@@ -546,7 +544,9 @@ fn instance_mask(wanted: &Wanted) -> [bool; INSTANCE_FIELDS.len()] {
     INSTANCE_FIELDS.map(|name| wanted.field(Kind::Instance, name))
 }
 
-/// `f` as a JSON object holding the facts `keep` marks; `exposure` only `with_exposure`.
+/// An instance's facts as a JSON object, the fields `keep` marks only (and `exposure` only
+/// `with_exposure`), moving the strings rather than copying them: the object
+/// `serde_json::to_value` gives, less the fields not kept.
 fn instance_value(
     f: InstanceFacts,
     keep: &[bool; INSTANCE_FIELDS.len()],
