@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use report::Severity;
-use report::json::{json_items, json_opt_str, json_str, json_value};
+use report::json::{json_items, json_members, json_opt_str, json_str};
 use serde_json::{Value, json};
 
 use crate::AuditFinding;
@@ -87,7 +87,7 @@ fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     buf.extend_from_slice(b",\"message\":");
     json_str(buf, &f.message);
     buf.extend_from_slice(b",\"evidence\":{");
-    json_members(buf, &f.evidence)?;
+    json_members(buf, f.evidence.iter().map(|(k, v)| (k, &**v)));
     buf.extend_from_slice(b"},\"remediation\":");
     json_str(buf, &f.remediation);
     buf.extend_from_slice(b",\"kb\":");
@@ -95,22 +95,6 @@ fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     buf.extend_from_slice(b",\"prowler\":[");
     json_items(buf, f.prowler.iter());
     buf.extend_from_slice(b"]}");
-    Ok(())
-}
-
-/// The members of a JSON object, without its braces, as `serde_json` writes a map.
-fn json_members(
-    buf: &mut Vec<u8>,
-    members: &std::collections::BTreeMap<std::borrow::Cow<'_, str>, std::borrow::Cow<'_, Value>>,
-) -> io::Result<()> {
-    for (i, (k, v)) in members.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        json_str(buf, k);
-        buf.push(b':');
-        json_value(buf, v);
-    }
     Ok(())
 }
 
@@ -291,7 +275,7 @@ fn ocsf_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>, time_ms: i64) -> io::Resul
         json_str(buf, &format!("trailhound explain {k}"));
     }
     buf.extend_from_slice(b"]},\"resources\":[{\"cloud_partition\":\"aws\",\"data\":{");
-    json_members(buf, &f.evidence)?;
+    json_members(buf, f.evidence.iter().map(|(k, v)| (k, &**v)));
     buf.extend_from_slice(b"},\"region\":");
     json_opt_str(buf, f.region.as_deref());
     buf.extend_from_slice(b",\"type\":");

@@ -55,19 +55,27 @@ pub fn json_value(buf: &mut Vec<u8>, v: &serde_json::Value) {
         }
         Value::Object(members) => {
             buf.push(b'{');
-            for (i, (k, item)) in members.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                json_str(buf, k);
-                buf.push(b':');
-                json_value(buf, item);
-            }
+            json_members(buf, members.iter());
             buf.push(b'}');
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {
             serde_json::to_writer(&mut *buf, v).expect("writing a value to memory cannot fail")
         }
+    }
+}
+
+/// The members of a JSON object, without its braces, as `serde_json` writes a map.
+pub fn json_members<'v, K: AsRef<str>>(
+    buf: &mut Vec<u8>,
+    members: impl Iterator<Item = (K, &'v serde_json::Value)>,
+) {
+    for (i, (k, v)) in members.enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(buf, k.as_ref());
+        buf.push(b':');
+        json_value(buf, v);
     }
 }
 
