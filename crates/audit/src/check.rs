@@ -394,6 +394,48 @@ impl Template {
     }
 }
 
+/// A [`Template`] for a JSON string: its text escaped once, its facts escaped as they are
+/// written. Writes what `json_str(&template.render(values))` writes, without the `String`.
+pub(crate) struct JsonTemplate {
+    pieces: Vec<JsonPiece>,
+}
+
+enum JsonPiece {
+    /// Text, escaped as inside a JSON string.
+    Text(Vec<u8>),
+    Fact(usize),
+}
+
+impl JsonTemplate {
+    pub(crate) fn new(template: &Template) -> JsonTemplate {
+        let pieces = template
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => {
+                    let mut escaped = Vec::with_capacity(t.len());
+                    report::json::json_str_inner(&mut escaped, t);
+                    JsonPiece::Text(escaped)
+                }
+                Piece::Fact(i) => JsonPiece::Fact(*i),
+            })
+            .collect();
+        JsonTemplate { pieces }
+    }
+
+    /// The rendered text as a JSON string, quotes included.
+    pub(crate) fn write(&self, buf: &mut Vec<u8>, values: &[Option<&Value>]) {
+        buf.push(b'"');
+        for p in &self.pieces {
+            match p {
+                JsonPiece::Text(t) => buf.extend_from_slice(t),
+                JsonPiece::Fact(i) => push_display_json(buf, values[*i]),
+            }
+        }
+        buf.push(b'"');
+    }
+}
+
 /// The index of `path` in `paths`, added at the end when it is not there.
 pub(crate) fn path_index(paths: &mut Vec<String>, path: &str) -> usize {
     match paths.iter().position(|p| p == path) {
@@ -423,6 +465,24 @@ fn push_display(out: &mut String, value: Option<&Value>) {
             use std::fmt::Write as _;
             let _ = write!(out, "{other}");
         }
+    }
+}
+
+/// [`push_display`]'s text escaped as inside a JSON string, appended to `buf`.
+fn push_display_json(buf: &mut Vec<u8>, value: Option<&Value>) {
+    match value {
+        None | Some(Value::Null) => buf.push(b'-'),
+        Some(Value::Array(items)) if items.is_empty() => buf.push(b'-'),
+        Some(Value::String(s)) => report::json::json_str_inner(buf, s),
+        Some(Value::Array(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.extend_from_slice(b", ");
+                }
+                push_display_json(buf, Some(v));
+            }
+        }
+        Some(other) => report::json::json_str_inner(buf, &other.to_string()),
     }
 }
 

@@ -204,12 +204,76 @@ struct Render {
     message: check::Template,
     /// None when the remediation has no placeholders (it is used as written).
     remediation: Option<check::Template>,
+    /// What a JSON line of the check's findings takes from the check, written once.
+    json: CheckJson,
+}
+
+/// The parts of a finding's JSON line (see [`output::write_jsonl`]) that come from its check,
+/// escaped once, for [`Matches::write_jsonl`].
+struct CheckJson {
+    /// `,"check_id":…,"title":…,"severity":`
+    head: Vec<u8>,
+    /// The evidence in the order (and with the keys once) the finding's map has them: each
+    /// `"key":` and the index of its value in [`Render::paths`].
+    evidence: Vec<(Vec<u8>, usize)>,
+    message: check::JsonTemplate,
+    /// The remediation: a template, or (None) the text as written, `remediation_text`.
+    remediation: Option<check::JsonTemplate>,
+    remediation_text: Vec<u8>,
+    /// `,"kb":…,"prowler":[…]}`
+    tail: Vec<u8>,
+}
+
+impl CheckJson {
+    fn new(
+        c: &Check,
+        paths_of_evidence: &[usize],
+        message: &check::Template,
+        remediation: Option<&check::Template>,
+    ) -> CheckJson {
+        use report::json::{json_items, json_opt_str, json_str};
+        let mut head = b",\"check_id\":".to_vec();
+        json_str(&mut head, &c.id);
+        head.extend_from_slice(b",\"title\":");
+        json_str(&mut head, &c.title);
+        head.extend_from_slice(b",\"severity\":");
+        let by_key: BTreeMap<&str, usize> = c
+            .evidence
+            .iter()
+            .map(String::as_str)
+            .zip(paths_of_evidence.iter().copied())
+            .collect();
+        let evidence = by_key
+            .into_iter()
+            .map(|(k, i)| {
+                let mut key = Vec::new();
+                json_str(&mut key, k);
+                key.push(b':');
+                (key, i)
+            })
+            .collect();
+        let mut remediation_text = Vec::new();
+        json_str(&mut remediation_text, &c.remediation);
+        let mut tail = b",\"kb\":".to_vec();
+        json_opt_str(&mut tail, c.kb.as_deref());
+        tail.extend_from_slice(b",\"prowler\":[");
+        json_items(&mut tail, c.prowler.iter());
+        tail.extend_from_slice(b"]}");
+        CheckJson {
+            head,
+            evidence,
+            message: check::JsonTemplate::new(message),
+            remediation: remediation.map(check::JsonTemplate::new),
+            remediation_text,
+            tail,
+        }
+    }
 }
 
 impl Render {
     fn new(c: &Check) -> Render {
         let mut paths = Vec::new();
-        let evidence = c
+        let evidence: Vec<usize> = c
             .evidence
             .iter()
             .map(|f| check::path_index(&mut paths, f))
@@ -220,11 +284,13 @@ impl Render {
             .remediation
             .contains('{')
             .then(|| check::Template::parse(&c.remediation, check::is_fact_path, &mut paths));
+        let json = CheckJson::new(c, &evidence, &message, remediation.as_ref());
         Render {
             paths,
             evidence,
             message,
             remediation,
+            json,
         }
     }
 }
@@ -294,6 +360,77 @@ impl<'a> Matches<'a> {
         }
     }
 
+    /// One match as its JSON line (newline included): the bytes [`output::write_jsonl`] writes
+    /// for [`Matches::finding`], written straight from the match, its check's [`CheckJson`] and
+    /// its facts, with no finding in between.
+    fn write_jsonl_line(&self, buf: &mut Vec<u8>, m: &Match) {
+        use report::json::{json_opt_str, json_str, json_value};
+        let c: &Check = self.checks[m.check as usize];
+        let render = &self.renders[m.check as usize];
+        let json = &render.json;
+        let r = &self.resources[m.resource as usize];
+        let values = &self.values[m.values as usize..][..render.paths.len()];
+        buf.extend_from_slice(b"{\"id\":\"");
+        report::push_stable_id(
+            buf,
+            "TA",
+            report::stable_hash([c.id.as_str(), r.id.as_str()]),
+        );
+        buf.push(b'"');
+        buf.extend_from_slice(&json.head);
+        json_str(buf, m.severity.as_str());
+        if let Some(latent) = m.latent {
+            buf.extend_from_slice(b",\"status\":");
+            json_str(buf, if latent { "latent" } else { "exposed" });
+        }
+        buf.extend_from_slice(b",\"resource_kind\":");
+        json_str(buf, r.kind.as_str());
+        buf.extend_from_slice(b",\"resource_id\":");
+        json_str(buf, &r.id);
+        buf.extend_from_slice(b",\"account\":");
+        json_opt_str(buf, r.account.as_deref());
+        buf.extend_from_slice(b",\"region\":");
+        json_opt_str(buf, r.region.as_deref());
+        buf.extend_from_slice(b",\"message\":");
+        json.message.write(buf, values);
+        buf.extend_from_slice(b",\"evidence\":{");
+        for (i, (key, at)) in json.evidence.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(key);
+            json_value(buf, values[*at].unwrap_or(&Value::Null));
+        }
+        buf.extend_from_slice(b"},\"remediation\":");
+        match &json.remediation {
+            Some(t) => t.write(buf, values),
+            None => buf.extend_from_slice(&json.remediation_text),
+        }
+        buf.extend_from_slice(&json.tail);
+        buf.push(b'\n');
+    }
+
+    /// Every match as a JSON line, in order, rendered chunk by chunk on every core (as
+    /// [`Matches::write_chunked`] with [`output::write_jsonl`], whose bytes it writes).
+    pub fn write_jsonl<W>(&self, out: &mut W) -> std::io::Result<()>
+    where
+        W: std::io::Write + ?Sized,
+    {
+        self.write_jsonl_in_chunks(out, CHUNK)
+    }
+
+    fn write_jsonl_in_chunks<W>(&self, out: &mut W, chunk_len: usize) -> std::io::Result<()>
+    where
+        W: std::io::Write + ?Sized,
+    {
+        self.write_parts(out, chunk_len, |buf, part| {
+            for m in part {
+                self.write_jsonl_line(buf, m);
+            }
+            Ok(())
+        })
+    }
+
     /// Every match rendered, in order.
     pub fn findings(&self) -> Vec<AuditFinding<'a>> {
         self.items.par_iter().map(|m| self.finding(m)).collect()
@@ -318,15 +455,26 @@ impl<'a> Matches<'a> {
         W: std::io::Write + ?Sized,
         F: Fn(&mut Vec<u8>, &[AuditFinding<'_>]) -> std::io::Result<()> + Sync,
     {
+        self.write_parts(out, chunk_len, |buf, part| {
+            let findings: Vec<AuditFinding> = part.iter().map(|m| self.finding(m)).collect();
+            write(buf, &findings)
+        })
+    }
+
+    /// Has `write` turn parts of each chunk of matches into bytes on every core, and writes
+    /// them to `out` in order.
+    fn write_parts<W, F>(&self, out: &mut W, chunk_len: usize, write: F) -> std::io::Result<()>
+    where
+        W: std::io::Write + ?Sized,
+        F: Fn(&mut Vec<u8>, &[Match]) -> std::io::Result<()> + Sync,
+    {
         let per_task = (chunk_len / rayon::current_num_threads().max(1) / 4).max(1);
         let render = |chunk: &[Match]| -> std::io::Result<Vec<Vec<u8>>> {
             chunk
                 .par_chunks(per_task)
                 .map(|part| {
-                    let findings: Vec<AuditFinding> =
-                        part.iter().map(|m| self.finding(m)).collect();
-                    let mut buf = Vec::with_capacity(findings.len() * 1024);
-                    write(&mut buf, &findings)?;
+                    let mut buf = Vec::with_capacity(part.len() * 1024);
+                    write(&mut buf, part)?;
                     Ok(buf)
                 })
                 .collect()
@@ -646,6 +794,56 @@ mod tests {
                 String::from_utf8(chunked).unwrap(),
                 String::from_utf8(whole).unwrap()
             );
+        }
+    }
+
+    /// Appends characters JSON must escape (and some it need not) to every string in `v`.
+    fn with_odd_strings(v: &mut Value) {
+        match v {
+            Value::String(s) => s.push_str(" \"q\" back\\slash\nline\ttab é"),
+            Value::Array(items) => {
+                items.iter_mut().for_each(with_odd_strings);
+                // Lists of several show their separator.
+                items.push(Value::String("second \"one\"".into()));
+            }
+            Value::Object(members) => members.values_mut().for_each(with_odd_strings),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn jsonl_written_from_the_matches_equals_the_findings_lines() {
+        let checks = builtin_checks().unwrap();
+        let plain = resources(&checks);
+        // Odd strings in ids, names and lists (predicates read scalars, which stay as they are,
+        // so most matches remain), and one resource without account or region.
+        let mut odd = plain.clone();
+        for r in &mut odd {
+            r.id.push_str("\"\n");
+            if let Value::Object(members) = &mut r.facts {
+                for (k, v) in members.iter_mut() {
+                    if k == "name" || v.is_array() {
+                        with_odd_strings(v);
+                    }
+                }
+            }
+        }
+        odd[0].account = None;
+        odd[1].region = None;
+        for resources in [plain, odd] {
+            let matches = evaluate(&checks, &resources, &Config::defaults());
+            assert!(matches.len() > 40, "{} matches", matches.len());
+            let mut want = Vec::new();
+            output::write_jsonl(&mut want, &matches.findings()).unwrap();
+            for chunk_len in [1, 3, 64, 100_000] {
+                let mut got = Vec::new();
+                matches.write_jsonl_in_chunks(&mut got, chunk_len).unwrap();
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want.clone()).unwrap(),
+                    "chunks of {chunk_len}"
+                );
+            }
         }
     }
 

@@ -5,11 +5,7 @@
 /// A JSON string as `serde_json` writes it. It escapes only `"`, `\\` and control characters;
 /// a string with none of them is copied as it is.
 pub fn json_str(buf: &mut Vec<u8>, s: &str) {
-    // A fold, not `any`: no early exit, so the compiler can check many bytes at a time.
-    let escape = s
-        .bytes()
-        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if escape {
+    if needs_escape(s) {
         serde_json::to_writer(&mut *buf, s).expect("writing a string to memory cannot fail");
     } else {
         buf.reserve(s.len() + 2);
@@ -17,6 +13,22 @@ pub fn json_str(buf: &mut Vec<u8>, s: &str) {
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
     }
+}
+
+/// `s` escaped as inside a JSON string, without the quotes: what [`json_str`] writes between them.
+pub fn json_str_inner(buf: &mut Vec<u8>, s: &str) {
+    if needs_escape(s) {
+        let quoted = serde_json::to_vec(s).expect("writing a string to memory cannot fail");
+        buf.extend_from_slice(&quoted[1..quoted.len() - 1]);
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn needs_escape(s: &str) -> bool {
+    // A fold, not `any`: no early exit, so the compiler can check many bytes at a time.
+    s.bytes()
+        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'))
 }
 
 /// The strings of a JSON array, without its brackets.
@@ -98,6 +110,10 @@ mod tests {
             let mut direct = Vec::new();
             json_str(&mut direct, s);
             assert_eq!(direct, serde_json::to_vec(s).unwrap(), "{s:?}");
+            let mut inner = b"\"".to_vec();
+            json_str_inner(&mut inner, s);
+            inner.push(b'"');
+            assert_eq!(inner, direct, "{s:?}");
         }
         let mut items = Vec::new();
         json_items(&mut items, cases.iter());

@@ -6,6 +6,11 @@ pub mod json;
 /// ("ab", "c") and ("a", "bc") differ. Short, stable across runs and machines, and cheap enough to
 /// compute for every finding; detection ids start `TH`, audit ids `TA`.
 pub fn stable_id<'a>(prefix: &str, parts: impl IntoIterator<Item = &'a str>) -> String {
+    format!("{prefix}-{:016x}", stable_hash(parts))
+}
+
+/// The number behind [`stable_id`]: its id is `PREFIX-` and this in 16 hex digits.
+pub fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for b in part.bytes().chain(std::iter::once(0)) {
@@ -13,7 +18,19 @@ pub fn stable_id<'a>(prefix: &str, parts: impl IntoIterator<Item = &'a str>) -> 
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{prefix}-{h:016x}")
+    h
+}
+
+/// Appends `PREFIX-` and `hash` in 16 lowercase hex digits: [`stable_id`] without a `String`.
+pub fn push_stable_id(out: &mut Vec<u8>, prefix: &str, hash: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(prefix.as_bytes());
+    out.push(b'-');
+    out.extend(
+        (0..16)
+            .rev()
+            .map(|i| HEX[((hash >> (i * 4)) & 0xf) as usize]),
+    );
 }
 
 /// The output formats a command may offer (`--format`).
@@ -115,5 +132,29 @@ mod tests {
         assert_eq!(Severity::parse("informational"), Some(Severity::Info));
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
         assert!("severe".parse::<Severity>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod stable_id_tests {
+    use super::*;
+
+    #[test]
+    fn pushed_ids_equal_formatted_ones() {
+        for parts in [
+            vec![],
+            vec![""],
+            vec!["check", "i-0123"],
+            vec!["a", "bc"],
+            vec!["ab", "c"],
+        ] {
+            let mut pushed = Vec::new();
+            push_stable_id(&mut pushed, "TA", stable_hash(parts.iter().copied()));
+            assert_eq!(
+                String::from_utf8(pushed).unwrap(),
+                stable_id("TA", parts.iter().copied())
+            );
+        }
+        assert_ne!(stable_id("TA", ["a", "bc"]), stable_id("TA", ["ab", "c"]));
     }
 }

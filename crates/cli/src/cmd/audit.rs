@@ -145,9 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match format {
         AuditFormat::Table => audit::output::write_table(&mut out, &matches.findings())?,
         AuditFormat::Json => audit::output::write_json(&mut out, &matches.findings())?,
-        AuditFormat::Jsonl => matches.write_chunked(&mut out, |buf, findings| {
-            audit::output::write_jsonl(buf, findings)
-        })?,
+        AuditFormat::Jsonl => matches.write_jsonl(&mut out)?,
         AuditFormat::Csv => {
             audit::output::write_csv_header(&mut out)?;
             matches.write_chunked(&mut out, |buf, findings| {
