@@ -12,6 +12,16 @@ mod cmd;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay`: its place in `mi_option_e` (mimalloc.h), which
+/// libmimalloc-sys does not name. A test checks that it holds the bundled default.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// How long freed memory stays with the process before mimalloc gives it back to the OS. Its
+/// default (1 s) hands back what a large run frees between phases (the parsed snapshot after
+/// the model is built) and the next phase then faults it in again: an audit of 100k instances
+/// took 20% more page faults and 0.25 s more system time. A long `watch` still returns memory.
+const PURGE_DELAY_MS: std::ffi::c_long = 10_000;
+
 #[derive(Parser)]
 #[command(name = "trailhound", version, about, long_about = None, propagate_version = true)]
 struct Cli {
@@ -60,6 +70,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: `mi_option_set` stores a number in mimalloc's option table (an index outside the
+    // table is ignored). mimalloc reads that entry without synchronisation, so it must not be
+    // written while another thread may allocate: this runs first in `main`, before the process
+    // starts any thread.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Detect(args) => cmd::detect::run(args),
@@ -99,4 +114,28 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option table entry at `MI_OPTION_PURGE_DELAY` holds the purge delay's documented
+    /// default: the index names the option `main` means to set.
+    #[test]
+    fn the_purge_delay_option_is_where_main_sets_it() {
+        assert!(
+            std::env::var_os("MIMALLOC_PURGE_DELAY").is_none(),
+            "unset MIMALLOC_PURGE_DELAY to run this test"
+        );
+        // SAFETY: `mi_option_get` reads (and on first use initialises, as every allocation
+        // may) an entry of mimalloc's option table; nothing writes it in this process.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
+        // Right before the first option after it that the binding names.
+        assert_eq!(
+            MI_OPTION_PURGE_DELAY + 1,
+            libmimalloc_sys::mi_option_use_numa_nodes
+        );
+    }
 }
