@@ -70,11 +70,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // SAFETY: `mi_option_set` stores a number in mimalloc's option table (an index outside the
-    // table is ignored). mimalloc reads that entry without synchronisation, so it must not be
-    // written while another thread may allocate: this runs first in `main`, before the process
-    // starts any thread.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    // A delay the user gave mimalloc (MIMALLOC_PURGE_DELAY) stands.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: `mi_option_set` stores a number in mimalloc's option table (an index outside
+        // the table is ignored). mimalloc reads that entry without synchronisation, so it must
+        // not be written while another thread may allocate: this runs first in `main`, before
+        // the process starts any thread.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Detect(args) => cmd::detect::run(args),
