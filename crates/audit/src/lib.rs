@@ -170,6 +170,11 @@ impl AuditFinding<'_> {
     }
 }
 
+/// A finding's `status`: whether its check's `latent_when` held.
+fn status(latent: bool) -> &'static str {
+    if latent { "latent" } else { "exposed" }
+}
+
 /// The finding's id: the check id and the resource id, hashed (`report::stable_id`).
 pub fn finding_id(check_id: &str, resource_id: &str) -> String {
     report::stable_id("TA", [check_id, resource_id])
@@ -344,7 +349,7 @@ impl<'a> Matches<'a> {
             check_id: Cow::Borrowed(&c.id),
             title: Cow::Borrowed(&c.title),
             severity: m.severity,
-            status: m.latent.map(|l| if l { "latent" } else { "exposed" }),
+            status: m.latent.map(status),
             resource_kind: r.kind,
             resource_id: Cow::Borrowed(&r.id),
             account: r.account.as_deref().map(Cow::Borrowed),
@@ -364,7 +369,7 @@ impl<'a> Matches<'a> {
     /// for [`Matches::finding`], written straight from the match, its check's [`CheckJson`] and
     /// its facts, with no finding in between.
     fn write_jsonl_line(&self, buf: &mut Vec<u8>, m: &Match) {
-        use report::json::{json_opt_str, json_str, json_value};
+        use report::json::{json_str, json_value};
         let c: &Check = self.checks[m.check as usize];
         let render = &self.renders[m.check as usize];
         let json = &render.json;
@@ -379,18 +384,14 @@ impl<'a> Matches<'a> {
         buf.push(b'"');
         buf.extend_from_slice(&json.head);
         json_str(buf, m.severity.as_str());
-        if let Some(latent) = m.latent {
-            buf.extend_from_slice(b",\"status\":");
-            json_str(buf, if latent { "latent" } else { "exposed" });
-        }
-        buf.extend_from_slice(b",\"resource_kind\":");
-        json_str(buf, r.kind.as_str());
-        buf.extend_from_slice(b",\"resource_id\":");
-        json_str(buf, &r.id);
-        buf.extend_from_slice(b",\"account\":");
-        json_opt_str(buf, r.account.as_deref());
-        buf.extend_from_slice(b",\"region\":");
-        json_opt_str(buf, r.region.as_deref());
+        output::json_status_and_resource(
+            buf,
+            m.latent.map(status),
+            r.kind,
+            &r.id,
+            r.account.as_deref(),
+            r.region.as_deref(),
+        );
         buf.extend_from_slice(b",\"message\":");
         json.message.write(buf, values);
         buf.extend_from_slice(b",\"evidence\":{");

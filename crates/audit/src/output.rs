@@ -72,18 +72,14 @@ fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     json_str(buf, &f.title);
     buf.extend_from_slice(b",\"severity\":");
     serde_json::to_writer(&mut *buf, &f.severity)?;
-    if let Some(status) = f.status {
-        buf.extend_from_slice(b",\"status\":");
-        json_str(buf, status);
-    }
-    buf.extend_from_slice(b",\"resource_kind\":");
-    serde_json::to_writer(&mut *buf, &f.resource_kind)?;
-    buf.extend_from_slice(b",\"resource_id\":");
-    json_str(buf, &f.resource_id);
-    buf.extend_from_slice(b",\"account\":");
-    json_opt_str(buf, f.account.as_deref());
-    buf.extend_from_slice(b",\"region\":");
-    json_opt_str(buf, f.region.as_deref());
+    json_status_and_resource(
+        buf,
+        f.status,
+        f.resource_kind,
+        &f.resource_id,
+        f.account.as_deref(),
+        f.region.as_deref(),
+    );
     buf.extend_from_slice(b",\"message\":");
     json_str(buf, &f.message);
     buf.extend_from_slice(b",\"evidence\":{");
@@ -96,6 +92,30 @@ fn finding_json(buf: &mut Vec<u8>, f: &AuditFinding<'_>) -> io::Result<()> {
     json_items(buf, f.prowler.iter());
     buf.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// A finding's `,"status":…` (when it has one), `,"resource_kind":…,"resource_id":…,"account":…,
+/// "region":…`, as its derived `Serialize` writes them; shared with [`crate::Matches::write_jsonl`].
+pub(crate) fn json_status_and_resource(
+    buf: &mut Vec<u8>,
+    status: Option<&str>,
+    kind: crate::Kind,
+    id: &str,
+    account: Option<&str>,
+    region: Option<&str>,
+) {
+    if let Some(status) = status {
+        buf.extend_from_slice(b",\"status\":");
+        json_str(buf, status);
+    }
+    buf.extend_from_slice(b",\"resource_kind\":");
+    json_str(buf, kind.as_str());
+    buf.extend_from_slice(b",\"resource_id\":");
+    json_str(buf, id);
+    buf.extend_from_slice(b",\"account\":");
+    json_opt_str(buf, account);
+    buf.extend_from_slice(b",\"region\":");
+    json_opt_str(buf, region);
 }
 
 pub fn write_json(out: &mut dyn Write, findings: &[AuditFinding<'_>]) -> io::Result<()> {
