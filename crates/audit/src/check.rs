@@ -447,56 +447,70 @@ pub(crate) fn path_index(paths: &mut Vec<String>, path: &str) -> usize {
     }
 }
 
-/// Appends [`display`]'s text to `out` without building it first.
-fn push_display(out: &mut String, value: Option<&Value>) {
+/// Hands [`display`]'s text to `piece` a piece at a time: what it shows of a fact is decided
+/// here once, for the text and for the JSON string alike.
+fn display_pieces<F: FnMut(&str)>(value: Option<&Value>, piece: &mut F) {
     match value {
-        None | Some(Value::Null) => out.push('-'),
-        Some(Value::Array(items)) if items.is_empty() => out.push('-'),
-        Some(Value::String(s)) => out.push_str(s),
+        None | Some(Value::Null) => piece("-"),
+        Some(Value::Array(items)) if items.is_empty() => piece("-"),
+        Some(Value::String(s)) => piece(s),
         Some(Value::Array(items)) => {
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    piece(", ");
                 }
-                push_display(out, Some(v));
+                display_pieces(Some(v), piece);
             }
         }
-        Some(other) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{other}");
-        }
+        Some(other) => piece(&other.to_string()),
     }
 }
 
-/// [`push_display`]'s text escaped as inside a JSON string, appended to `buf`.
+/// Appends [`display`]'s text to `out` without building it first.
+fn push_display(out: &mut String, value: Option<&Value>) {
+    display_pieces(value, &mut |s| out.push_str(s));
+}
+
+/// [`display`]'s text escaped as inside a JSON string, appended to `buf`.
 fn push_display_json(buf: &mut Vec<u8>, value: Option<&Value>) {
-    match value {
-        None | Some(Value::Null) => buf.push(b'-'),
-        Some(Value::Array(items)) if items.is_empty() => buf.push(b'-'),
-        Some(Value::String(s)) => report::json::json_str_inner(buf, s),
-        Some(Value::Array(items)) => {
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.extend_from_slice(b", ");
-                }
-                push_display_json(buf, Some(v));
-            }
-        }
-        Some(other) => report::json::json_str_inner(buf, &other.to_string()),
-    }
+    display_pieces(value, &mut |s| report::json::json_str_inner(buf, s));
 }
 
 /// A fact as a user reads it: strings bare, lists comma-joined, missing as `-`.
 pub fn display(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => "-".into(),
-        Some(Value::Array(items)) if items.is_empty() => "-".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| display(Some(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Some(other) => other.to_string(),
+    let mut out = String::new();
+    push_display(&mut out, value);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn facts_display_bare_joined_or_as_a_dash_in_text_and_json_alike() {
+        let cases = [
+            (None, "-"),
+            (Some(json!(null)), "-"),
+            (Some(json!([])), "-"),
+            (Some(json!("sg-1")), "sg-1"),
+            (Some(json!(["a", "b"])), "a, b"),
+            (Some(json!([["x"], [], null, 3])), "x, -, -, 3"),
+            (Some(json!(22)), "22"),
+            (Some(json!(true)), "true"),
+            (Some(json!({"k": "v"})), "{\"k\":\"v\"}"),
+            (Some(json!(["q\"uote", "new\nline"])), "q\"uote, new\nline"),
+        ];
+        for (value, want) in cases {
+            assert_eq!(display(value.as_ref()), want, "{value:?}");
+            let mut text = String::from("before ");
+            push_display(&mut text, value.as_ref());
+            assert_eq!(text, format!("before {want}"));
+            let mut escaped = b"\"".to_vec();
+            push_display_json(&mut escaped, value.as_ref());
+            escaped.push(b'"');
+            assert_eq!(escaped, serde_json::to_vec(want).unwrap(), "{value:?}");
+        }
     }
 }
