@@ -133,11 +133,6 @@ mod tests {
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
         assert!("severe".parse::<Severity>().is_err());
     }
-}
-
-#[cfg(test)]
-mod stable_id_tests {
-    use super::*;
 
     #[test]
     fn pushed_ids_equal_formatted_ones() {
