@@ -47,10 +47,15 @@ read -r t_jq _ < <(measure "xargs zcat < '$list' | jq -c '.Records[]' | wc -l")
 sigma="${SIGMA_RULES:-../shared/corpus/sigma/rules}"
 # Keeps the fastest run ("seconds peak_rss_kib") of each contender.
 faster() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (a == "" || y[1] < x[1]) ? b : a }'; }
-best_th="" best_det=""
+best_th="" best_det="" pair_ratios=""
 for _ in $(seq "${RUNS:-3}"); do
-  best_th=$(faster "$best_th" "$(measure "'$bin' events '$data' --count-by eventName --format jsonl")")
-  best_det=$(faster "$best_det" "$(measure "'$bin' detect '$data' --rules '$sigma' --format jsonl")")
+  run_th=$(measure "'$bin' events '$data' --count-by eventName --format jsonl")
+  run_det=$(measure "'$bin' detect '$data' --rules '$sigma' --format jsonl")
+  best_th=$(faster "$best_th" "$run_th")
+  best_det=$(faster "$best_det" "$run_det")
+  # The ratio of each round's two runs, taken back to back: load from elsewhere on a shared
+  # machine moves both, so the spread of these says how much to trust the fastest-run ratio.
+  pair_ratios="$pair_ratios $(awk -v a="${run_th%% *}" -v b="${run_det%% *}" 'BEGIN { printf "%.2f", a / b }')"
 done
 read -r t_th rss_th <<< "$best_th"
 read -r t_det rss_det <<< "$best_det"
@@ -73,5 +78,6 @@ th_per_core=$(awk -v x="$th" -v c="$cores" 'BEGIN { printf "%.0f", x / c }')
   printf "%-52s %8s %10s\n" "trailhound detect (pack + SigmaHQ rules)" "$t_det" "$(mb "$ubytes" "$t_det")"
   echo "detect vs the gunzip+parse floor (events --count-by): $(ratio "$t_th" "$t_det") (target >= 0.60); peak RSS $(( rss_det / 1024 )) MiB"
   echo "(events and detect: the fastest of ${RUNS:-3} runs each, taken in turn)"
+  echo "detect vs events, round by round:$pair_ratios (median $(tr ' ' '\n' <<< "$pair_ratios" | grep . | sort -n | awk '{ r[NR] = $1 } END { print (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'))"
 } | tee bench-data/events-bench.txt
 rm -f "$list"
