@@ -15,6 +15,7 @@
 //! Comparisons with a missing field or `null` are false (SQL's three-valued logic collapsed to false),
 //! so `not (x == 1)` is true when `x` is missing, as in the checks' English.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -477,18 +478,30 @@ impl Expr {
         truthy(&self.eval(object, thresholds))
     }
 
-    pub fn eval(&self, object: &Value, thresholds: &BTreeMap<String, Value>) -> Value {
+    /// The expression's value on `object`: borrowed from the object, the thresholds or the
+    /// expression itself where it can be (paths, literals), so judging a resource copies none
+    /// of its facts.
+    pub fn eval<'v>(
+        &'v self,
+        object: &'v Value,
+        thresholds: &'v BTreeMap<String, Value>,
+    ) -> Cow<'v, Value> {
+        const NULL: &Value = &Value::Null;
+        let bool = |b: bool| Cow::Owned(Value::Bool(b));
         match self {
-            Expr::Literal(v) => v.clone(),
-            Expr::Path(p) => lookup(object, p).cloned().unwrap_or(Value::Null),
-            Expr::Threshold(name) => thresholds.get(name).cloned().unwrap_or(Value::Null),
-            Expr::List(items) => {
-                Value::Array(items.iter().map(|e| e.eval(object, thresholds)).collect())
-            }
-            Expr::Not(e) => Value::Bool(!e.matches(object, thresholds)),
-            Expr::And(items) => Value::Bool(items.iter().all(|e| e.matches(object, thresholds))),
-            Expr::Or(items) => Value::Bool(items.iter().any(|e| e.matches(object, thresholds))),
-            Expr::Compare(op, a, b) => Value::Bool(compare(
+            Expr::Literal(v) => Cow::Borrowed(v),
+            Expr::Path(p) => Cow::Borrowed(lookup(object, p).unwrap_or(NULL)),
+            Expr::Threshold(name) => Cow::Borrowed(thresholds.get(name).unwrap_or(NULL)),
+            Expr::List(items) => Cow::Owned(Value::Array(
+                items
+                    .iter()
+                    .map(|e| e.eval(object, thresholds).into_owned())
+                    .collect(),
+            )),
+            Expr::Not(e) => bool(!e.matches(object, thresholds)),
+            Expr::And(items) => bool(items.iter().all(|e| e.matches(object, thresholds))),
+            Expr::Or(items) => bool(items.iter().any(|e| e.matches(object, thresholds))),
+            Expr::Compare(op, a, b) => bool(compare(
                 *op,
                 &a.eval(object, thresholds),
                 &b.eval(object, thresholds),
@@ -496,7 +509,7 @@ impl Expr {
             Expr::In(a, b) => {
                 let needle = a.eval(object, thresholds);
                 let hay = b.eval(object, thresholds);
-                Value::Bool(
+                bool(
                     !needle.is_null()
                         && hay
                             .as_array()
@@ -508,23 +521,25 @@ impl Expr {
                 let items = items.map(Vec::as_slice).unwrap_or(&[]);
                 let test = |v: &Value| predicate.as_ref().is_none_or(|p| p.matches(v, thresholds));
                 match q {
-                    Quantifier::Any => Value::Bool(items.iter().any(test)),
+                    Quantifier::Any => bool(items.iter().any(test)),
                     // Like SQL's NOT EXISTS (... NOT p): true for an empty list.
-                    Quantifier::All => Value::Bool(items.iter().all(test)),
-                    Quantifier::Count => Value::from(items.iter().filter(|v| test(v)).count()),
+                    Quantifier::All => bool(items.iter().all(test)),
+                    Quantifier::Count => {
+                        Cow::Owned(Value::from(items.iter().filter(|v| test(v)).count()))
+                    }
                 }
             }
-            Expr::Exists(path) => Value::Bool(lookup(object, path).is_some_and(|v| !v.is_null())),
-            Expr::Len(path) => match lookup(object, path) {
+            Expr::Exists(path) => bool(lookup(object, path).is_some_and(|v| !v.is_null())),
+            Expr::Len(path) => Cow::Owned(match lookup(object, path) {
                 Some(Value::Array(a)) => Value::from(a.len()),
                 Some(Value::String(s)) => Value::from(s.chars().count()),
                 Some(Value::Object(o)) => Value::from(o.len()),
                 _ => Value::Null,
-            },
+            }),
             Expr::Text(op, a, b) => {
                 let hay = a.eval(object, thresholds);
                 let needle = b.eval(object, thresholds);
-                Value::Bool(match (op, &hay, &needle) {
+                bool(match (op, hay.as_ref(), needle.as_ref()) {
                     (TextOp::Contains, Value::String(h), Value::String(n)) => {
                         h.contains(n.as_str())
                     }
