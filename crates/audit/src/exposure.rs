@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use reach::{Network, State};
 
 use crate::facts::{Exposure, ExposureOracle, InstanceExposure};
@@ -30,15 +28,18 @@ fn worst(a: Exposure, b: Exposure) -> Exposure {
     }
 }
 
-/// Condenses one instance's exposure entries into the facts the checks read.
-pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
+/// Condenses one instance's exposure entries, in the order its exposure lists them, into the
+/// facts the checks read.
+pub fn summarize<'e>(
+    entries: impl IntoIterator<Item = &'e reach::ExposureEntry>,
+) -> InstanceExposure {
     let mut out = InstanceExposure::default();
     // Exposure entries may span whole protocols (`protocols A-B`): ask the entry, not its label.
     let covers_tcp =
         |entry: &reach::ExposureEntry, port: u16| entry.covers(reach::Service::tcp(port));
     let mut v4_exposed = false;
     let mut seen_sources: Vec<std::sync::Arc<reach::Sources>> = Vec::new();
-    for entry in &e.entries {
+    for entry in entries {
         let s = state(entry.state);
         if covers_tcp(entry, 22) {
             out.ssh = worst(out.ssh, s);
@@ -84,12 +85,12 @@ pub fn summarize(e: &reach::Exposure) -> InstanceExposure {
 
 impl ReachOracle {
     pub fn new(network: &Network) -> ReachOracle {
-        // Summarised (and the exposures dropped) on every core; collected in order, so that an
-        // instance listed twice keeps its last summary, as a sequential collect does.
+        // Summarised on every core from the entries the exposure map would list, without
+        // building it; collected in its order, so that an instance listed twice keeps its last
+        // summary.
         let by_instance = network
-            .exposure_map()
-            .into_par_iter()
-            .filter_map(|e| Some((e.instance.clone()?, summarize(&e))))
+            .instance_summaries(|entries| summarize(entries.iter().copied()))
+            .into_iter()
             .collect();
         ReachOracle { by_instance }
     }

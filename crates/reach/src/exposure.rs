@@ -834,6 +834,93 @@ impl Network {
     /// ingress routing) have the same entries but for their id: each distinct key is computed
     /// once, and its entries are shared (their texts and sets are reference counted).
     pub fn exposure_map(&self) -> Vec<Exposure> {
+        self.exposure_items(|item, templates, slots| {
+            let shared = |e: Ix, out: &mut Vec<ExposureEntry>| {
+                let mut iface: Option<Arc<str>> = None;
+                out.reserve(
+                    slots[e as usize]
+                        .iter()
+                        .filter_map(|&id| templates.get(id as usize))
+                        .map(Vec::len)
+                        .sum(),
+                );
+                for id in slots[e as usize] {
+                    let Some(entries) = templates.get(id as usize) else {
+                        continue;
+                    };
+                    for t in entries {
+                        let iface = iface
+                            .get_or_insert_with(|| self.enis[e as usize].id.as_str().into())
+                            .clone();
+                        out.push(ExposureEntry {
+                            interface: iface,
+                            ..t.clone()
+                        });
+                    }
+                }
+            };
+            self.exposure_of(item.1, self.item_enis(item), shared)
+        })
+    }
+
+    /// What `summary` makes of each instance's entries, for the instances [`Network::exposure_map`]
+    /// lists, in its order: `(instance id, summary)`. The entries come in the order an
+    /// [`Exposure`] lists them, but shared, not copied per instance: their `interface` is empty.
+    /// Cheaper than the map when only a digest of each instance's exposure is wanted.
+    pub fn instance_summaries<T: Send>(
+        &self,
+        summary: impl Fn(&[&ExposureEntry]) -> T + Sync,
+    ) -> Vec<(String, T)> {
+        self.exposure_items(|item, templates, slots| {
+            let instance = item.1?;
+            // Each entry with its interface's id, in the order `exposure_of` collects them; then
+            // sorted as it sorts them (its entries carry that id as their interface).
+            let mut entries: Vec<(&ExposureEntry, &str)> = Vec::new();
+            for &e in self.item_enis(item) {
+                let iface = self.enis[e as usize].id.as_str();
+                for id in slots[e as usize] {
+                    if let Some(template) = templates.get(id as usize) {
+                        entries.extend(template.iter().map(|t| (t, iface)));
+                    }
+                }
+            }
+            entries.sort_by(|(a, ai), (b, bi)| {
+                (a.state, a.risk, !a.anywhere, a.svc, a.family, ai).cmp(&(
+                    b.state,
+                    b.risk,
+                    !b.anywhere,
+                    b.svc,
+                    b.family,
+                    bi,
+                ))
+            });
+            let entries: Vec<&ExposureEntry> = entries.into_iter().map(|(e, _)| e).collect();
+            Some((
+                self.instances[instance as usize].id.clone(),
+                summary(&entries),
+            ))
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The interfaces of an exposure item: its instance's, or the lone interface.
+    fn item_enis<'a>(&'a self, item: &'a Item) -> &'a [Ix] {
+        match item.1 {
+            Some(i) => &self.instances[i as usize].enis,
+            None => std::slice::from_ref(&item.2),
+        }
+    }
+
+    /// The items of the exposure map (every instance, then every interface not attached to one,
+    /// that has entries), in its order, each made by `make` from the item, the entries of every
+    /// distinct interface key (without interface names) and per interface its keys' indexes
+    /// into them (per family; `u32::MAX` for none).
+    fn exposure_items<T: Send>(
+        &self,
+        make: impl Fn(&Item, &[Vec<ExposureEntry>], &[[u32; 2]]) -> T + Sync,
+    ) -> Vec<T> {
         self.pass_cache();
         let keys: Vec<[Option<Key>; 2]> = (0..self.enis.len() as Ix)
             .into_par_iter()
@@ -868,30 +955,6 @@ impl Network {
                 out
             })
             .collect();
-        let shared = |e: Ix, out: &mut Vec<ExposureEntry>| {
-            let mut iface: Option<Arc<str>> = None;
-            out.reserve(
-                slots[e as usize]
-                    .iter()
-                    .filter_map(|&id| templates.get(id as usize))
-                    .map(Vec::len)
-                    .sum(),
-            );
-            for id in slots[e as usize] {
-                let Some(entries) = templates.get(id as usize) else {
-                    continue;
-                };
-                for t in entries {
-                    let iface = iface
-                        .get_or_insert_with(|| self.enis[e as usize].id.as_str().into())
-                        .clone();
-                    out.push(ExposureEntry {
-                        interface: iface,
-                        ..t.clone()
-                    });
-                }
-            }
-        };
         // An exposure's rank is its first entry's (state, risk, not anywhere): the least of its
         // interfaces' sorted templates' first entries.
         let first: Vec<Option<(u8, u8, bool)>> = templates
@@ -914,12 +977,6 @@ impl Network {
                     .filter_map(|e| Some((rank(&[e])?, None, e))),
             )
             .collect();
-        fn enis<'a>(n: &'a Network, item: &'a Item) -> &'a [Ix] {
-            match item.1 {
-                Some(i) => &n.instances[i as usize].enis,
-                None => std::slice::from_ref(&item.2),
-            }
-        }
         // Each interface's place in the order of ids (equal ids, equal places), so that the
         // exposures are ordered by numbers rather than strings.
         let mut by_id: Vec<Ix> = (0..self.enis.len() as Ix).collect();
@@ -936,7 +993,7 @@ impl Network {
             };
         }
         let places = |item: &Item| {
-            enis(self, item)
+            self.item_enis(item)
                 .iter()
                 .map(|&e| place[e as usize])
                 .collect::<SmallVec<[u32; 2]>>()
@@ -946,7 +1003,7 @@ impl Network {
         items.par_sort_by(|a, b| a.0.cmp(&b.0).then_with(|| places(a).cmp(&places(b))));
         items
             .par_iter()
-            .map(|item| self.exposure_of(item.1, enis(self, item), shared))
+            .map(|item| make(item, &templates, &slots))
             .collect()
     }
 }

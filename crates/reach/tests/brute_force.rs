@@ -762,3 +762,53 @@ fn reference_sanity() {
     );
     let _ = Ipv6Addr::LOCALHOST;
 }
+
+/// An entry as JSON, less its interface (which `instance_summaries` leaves empty).
+fn entry_text(e: &reach::ExposureEntry) -> String {
+    let mut v = serde_json::to_value(e).unwrap();
+    v.as_object_mut().unwrap().remove("interface");
+    v.to_string()
+}
+
+/// `instance_summaries` is handed, per instance of the exposure map and in its order, the
+/// entries the map lists for it, in the same order.
+fn summaries_match_the_map(input: &NetworkInput) -> Result<(), TestCaseError> {
+    let n = reach::Network::build(input);
+    let want: Vec<(String, Vec<String>)> = n
+        .exposure_map()
+        .iter()
+        .filter_map(|x| {
+            Some((
+                x.instance.clone()?,
+                x.entries.iter().map(entry_text).collect(),
+            ))
+        })
+        .collect();
+    let got = n.instance_summaries(|entries| entries.iter().map(|e| entry_text(e)).collect());
+    prop_assert_eq!(got, want);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn instance_summaries_see_what_the_exposure_map_lists(g in networks()) {
+        let mut input = build(&g);
+        summaries_match_the_map(&input)?;
+        // Again with two interfaces per instance: the entries of both, ordered as the map orders
+        // them (ties between interfaces broken by interface id).
+        input.instances.clear();
+        for pair in (0..input.interfaces.len()).collect::<Vec<_>>().chunks(2) {
+            let id = format!("i-pair-{}", pair[0]);
+            let mut ids = Vec::new();
+            // The second interface first: the primary is not always the lowest id.
+            for &ei in pair.iter().rev() {
+                input.interfaces[ei].instance_id = Some(id.clone());
+                ids.push(input.interfaces[ei].id.clone());
+            }
+            input.instances.push(Instance { id, name: None, state: "running".into(), interface_ids: ids });
+        }
+        summaries_match_the_map(&input)?;
+    }
+}
