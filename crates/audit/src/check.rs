@@ -265,7 +265,7 @@ impl Check {
         out
     }
 
-    pub fn render_message(&self, facts: &Value) -> String {
+    pub fn render_message(&self, facts: &(impl crate::expr::Fields + ?Sized)) -> String {
         fill(&self.message, facts, |_| true)
     }
 
@@ -280,7 +280,7 @@ impl Check {
 
     /// The remediation with its `{fact}` placeholders filled from the facts, so its commands
     /// name the resource.
-    pub fn render_remediation(&self, facts: &Value) -> Cow<'_, str> {
+    pub fn render_remediation(&self, facts: &(impl crate::expr::Fields + ?Sized)) -> Cow<'_, str> {
         if !self.remediation.contains('{') {
             return Cow::Borrowed(&self.remediation);
         }
@@ -313,7 +313,11 @@ pub fn placeholders(template: &str) -> Vec<String> {
 }
 
 /// Fills the `{path}` placeholders for which `is_placeholder` holds; the others stay as written.
-fn fill(template: &str, facts: &Value, is_placeholder: impl Fn(&str) -> bool) -> String {
+fn fill(
+    template: &str,
+    facts: &(impl crate::expr::Fields + ?Sized),
+    is_placeholder: impl Fn(&str) -> bool,
+) -> String {
     let mut paths = Vec::new();
     let t = Template::parse(template, is_placeholder, &mut paths);
     let values: Vec<Option<&Value>> = paths

@@ -474,16 +474,20 @@ impl Expr {
     }
 
     /// Whether the resource matches.
-    pub fn matches(&self, object: &Value, thresholds: &BTreeMap<String, Value>) -> bool {
+    pub fn matches<O: Fields + ?Sized>(
+        &self,
+        object: &O,
+        thresholds: &BTreeMap<String, Value>,
+    ) -> bool {
         truthy(&self.eval(object, thresholds))
     }
 
     /// The expression's value on `object`: borrowed from the object, the thresholds or the
     /// expression itself where it can be (paths, literals), so judging a resource copies none
     /// of its facts.
-    pub fn eval<'v>(
+    pub fn eval<'v, O: Fields + ?Sized>(
         &'v self,
-        object: &'v Value,
+        object: &'v O,
         thresholds: &'v BTreeMap<String, Value>,
     ) -> Cow<'v, Value> {
         const NULL: &Value = &Value::Null;
@@ -581,10 +585,35 @@ fn collect_fields(e: &Expr, prefix: &[String], out: &mut Vec<Vec<String>>) {
     }
 }
 
+/// What a path's first name is looked up in: a JSON object (a check's test resource, an element
+/// inside `any`/`all`/`count`) or a resource's [`crate::facts::Facts`].
+pub trait Fields {
+    /// The value of the top-level field `name`.
+    fn field(&self, name: &str) -> Option<&Value>;
+    /// The whole, as one value (what an empty path names), when there is one.
+    fn whole(&self) -> Option<&Value>;
+}
+
+impl Fields for Value {
+    fn field(&self, name: &str) -> Option<&Value> {
+        self.as_object()?.get(name)
+    }
+    fn whole(&self) -> Option<&Value> {
+        Some(self)
+    }
+}
+
 /// Follows a path through objects, one segment per step. A path segment on a list is not
 /// descended (use `any`).
-fn follow<S: AsRef<str>>(object: &Value, segments: impl IntoIterator<Item = S>) -> Option<&Value> {
-    let mut cur = object;
+fn follow<O: Fields + ?Sized, S: AsRef<str>>(
+    object: &O,
+    segments: impl IntoIterator<Item = S>,
+) -> Option<&Value> {
+    let mut segments = segments.into_iter();
+    let Some(first) = segments.next() else {
+        return object.whole();
+    };
+    let mut cur = object.field(first.as_ref())?;
     for segment in segments {
         cur = cur.as_object()?.get(segment.as_ref())?;
     }
@@ -592,12 +621,12 @@ fn follow<S: AsRef<str>>(object: &Value, segments: impl IntoIterator<Item = S>) 
 }
 
 /// [`follow`] along a path already split into segments.
-pub fn lookup<'v>(object: &'v Value, path: &[String]) -> Option<&'v Value> {
+pub fn lookup<'v, O: Fields + ?Sized>(object: &'v O, path: &[String]) -> Option<&'v Value> {
     follow(object, path)
 }
 
 /// [`follow`] along a path written with dots (`exposure.ssh`), without splitting it into strings.
-pub fn lookup_dotted<'v>(object: &'v Value, dotted: &str) -> Option<&'v Value> {
+pub fn lookup_dotted<'v, O: Fields + ?Sized>(object: &'v O, dotted: &str) -> Option<&'v Value> {
     follow(object, dotted.split('.'))
 }
 

@@ -78,7 +78,68 @@ pub struct Resource {
     pub id: String,
     pub account: Option<String>,
     pub region: Option<String>,
-    pub facts: Value,
+    pub facts: Facts,
+}
+
+/// A resource's facts, looked up by name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Facts {
+    /// A JSON object, as serde makes it of a kind's facts struct (or a check's test resource).
+    Object(Value),
+    /// Named values, each name once. An instance's (the bulk of a large account's resources):
+    /// a list under static names costs a fraction of a JSON map with a string per key, to build,
+    /// to hold and to drop.
+    Fields(Vec<(&'static str, Value)>),
+}
+
+impl Facts {
+    /// The facts as one JSON object (for tests and display; the checks look up in place).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Facts::Object(v) => v.clone(),
+            Facts::Fields(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(name, v)| (name.to_string(), v.clone()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Sets the field `name` (replacing its value if it has one); a no-op on a non-object.
+    pub fn insert(&mut self, name: &'static str, value: Value) {
+        match self {
+            Facts::Object(Value::Object(map)) => {
+                map.insert(name.to_string(), value);
+            }
+            Facts::Object(_) => {}
+            Facts::Fields(fields) => match fields.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => *v = value,
+                None => fields.push((name, value)),
+            },
+        }
+    }
+}
+
+impl From<Value> for Facts {
+    fn from(v: Value) -> Facts {
+        Facts::Object(v)
+    }
+}
+
+impl crate::expr::Fields for Facts {
+    fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Facts::Object(v) => v.field(name),
+            Facts::Fields(fields) => fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v),
+        }
+    }
+    fn whole(&self) -> Option<&Value> {
+        match self {
+            Facts::Object(v) => Some(v),
+            Facts::Fields(_) => None,
+        }
+    }
 }
 
 /// Internet exposure of one instance on one kind of port, as the reachability evaluator sees it.
@@ -451,14 +512,14 @@ fn resource(
     id: &str,
     acct: &Option<String>,
     region: Option<&str>,
-    facts: Value,
+    facts: impl Into<Facts>,
 ) -> Resource {
     Resource {
         kind,
         id: id.to_string(),
         account: acct.clone(),
         region: region.map(str::to_string),
-        facts,
+        facts: facts.into(),
     }
 }
 
@@ -544,26 +605,27 @@ fn instance_mask(wanted: &Wanted) -> [bool; INSTANCE_FIELDS.len()] {
     INSTANCE_FIELDS.map(|name| wanted.field(Kind::Instance, name))
 }
 
-/// An instance's facts as a JSON object, the fields `keep` marks only (and `exposure` only
-/// `with_exposure`), moving the strings rather than copying them: the object
-/// `serde_json::to_value` gives, less the fields not kept.
+/// An instance's facts, the fields `keep` marks only (and `exposure` only `with_exposure`),
+/// moving the strings rather than copying them: the object `serde_json::to_value` gives, less
+/// the fields not kept, as [`Facts::Fields`].
 fn instance_value(
     f: InstanceFacts,
     keep: &[bool; INSTANCE_FIELDS.len()],
     with_exposure: bool,
-) -> Value {
+) -> Facts {
     fn opt<T: Into<Value>>(v: Option<T>) -> Value {
         v.map_or(Value::Null, Into::into)
     }
     fn strings(v: Vec<String>) -> Value {
         Value::Array(v.into_iter().map(Value::String).collect())
     }
-    let mut map = serde_json::Map::new();
+    let mut fields: Vec<(&'static str, Value)> =
+        Vec::with_capacity(keep.iter().filter(|k| **k).count());
     let mut at = 0;
     let mut put = |name: &str, value: Value| {
         debug_assert_eq!(name, INSTANCE_FIELDS[at]);
         if keep[at] {
-            map.insert(name.to_string(), value);
+            fields.push((INSTANCE_FIELDS[at], value));
         }
         at += 1;
     };
@@ -622,9 +684,9 @@ fn instance_value(
     put("unencrypted_volumes", strings(unencrypted_volumes));
     debug_assert_eq!(at, INSTANCE_FIELDS.len() - 1);
     if with_exposure && keep[INSTANCE_FIELDS.len() - 1] {
-        map.insert("exposure".to_string(), to_value(&exposure));
+        fields.push(("exposure", to_value(&exposure)));
     }
-    Value::Object(map)
+    Facts::Fields(fields)
 }
 
 /// Which facts to build: every fact of every kind, or only those some checks read.
@@ -738,8 +800,8 @@ impl Unexposed<'_> {
                 } else {
                     exposure.instance(&inst.id)
                 };
-                if want_exposure && let Value::Object(map) = &mut r.facts {
-                    map.insert("exposure".to_string(), to_value(&exp));
+                if want_exposure {
+                    r.facts.insert("exposure", to_value(&exp));
                 }
                 exp.ssh
             })
@@ -760,9 +822,9 @@ impl Unexposed<'_> {
                 .filter(|id| ssh_exposure.get(id.as_str()) == Some(&Exposure::Exposed))
                 .map(Value::String)
                 .collect();
-            if let Value::Object(map) = &mut resources[at].facts {
-                map.insert("exposed_instances".to_string(), Value::Array(exposed));
-            }
+            resources[at]
+                .facts
+                .insert("exposed_instances", Value::Array(exposed));
         }
         resources
     }
@@ -1350,6 +1412,67 @@ mod tests {
         assert_eq!(listed, fields);
     }
 
+    /// An instance's facts as [`Facts::Fields`] are judged, and their evidence looked up, as the
+    /// same facts as a JSON object: every instance check over every one of its test resources.
+    #[test]
+    fn checks_judge_fields_as_they_judge_the_object() {
+        use crate::expr::lookup_dotted;
+        let checks = crate::builtin_checks().unwrap();
+        let thresholds = crate::Config::defaults().threshold_values();
+        let mut judged = 0;
+        for c in checks.iter().filter(|c| c.kind == Kind::Instance) {
+            for t in &c.tests {
+                let object = t.resource.as_object().unwrap();
+                let fields = Facts::Fields(
+                    INSTANCE_FIELDS
+                        .iter()
+                        .filter_map(|name| Some((*name, object.get(*name)?.clone())))
+                        .collect(),
+                );
+                assert_eq!(fields.to_value(), t.resource, "{}: {}", c.id, t.name);
+                for e in std::iter::once(&c.predicate).chain(&c.latent_when) {
+                    assert_eq!(
+                        e.matches(&fields, &thresholds),
+                        e.matches(&t.resource, &thresholds),
+                        "{}: {}",
+                        c.id,
+                        t.name
+                    );
+                }
+                for path in c.fact_names() {
+                    assert_eq!(
+                        lookup_dotted(&fields, &path),
+                        lookup_dotted(&t.resource, &path)
+                    );
+                }
+                judged += 1;
+            }
+        }
+        assert!(judged >= 20, "{judged} instance test resources");
+    }
+
+    #[test]
+    fn fields_insert_replaces_or_adds_and_have_no_whole() {
+        use crate::expr::Fields;
+        let mut facts = Facts::Fields(vec![("id", Value::from("i-1"))]);
+        facts.insert("exposure", Value::from(1));
+        facts.insert("exposure", Value::from(2));
+        assert_eq!(facts.field("exposure"), Some(&Value::from(2)));
+        assert_eq!(facts.field("id"), Some(&Value::from("i-1")));
+        assert_eq!(facts.field("name"), None);
+        assert_eq!(facts.whole(), None);
+        assert_eq!(
+            facts.to_value(),
+            serde_json::json!({"id": "i-1", "exposure": 2})
+        );
+        // The JSON object form behaves the same, and is its own whole.
+        let mut object = Facts::from(serde_json::json!({"id": "i-1"}));
+        object.insert("exposure", Value::from(1));
+        object.insert("exposure", Value::from(2));
+        assert_eq!(object.to_value(), facts.to_value());
+        assert_eq!(object.whole(), Some(&facts.to_value()));
+    }
+
     #[test]
     fn instance_value_keeps_the_wanted_facts_only() {
         let facts = InstanceFacts {
@@ -1371,7 +1494,7 @@ mod tests {
         let wanted = Wanted { only: Some(only) };
         let keep = instance_mask(&wanted);
         assert_eq!(keep.iter().filter(|k| **k).count(), 3);
-        let got = instance_value(facts.clone(), &keep, true);
+        let got = instance_value(facts.clone(), &keep, true).to_value();
         assert_eq!(got, wanted.value(Kind::Instance, &facts));
         let object = got.as_object().unwrap();
         assert_eq!(
@@ -1379,7 +1502,7 @@ mod tests {
             ["exposure", "public_ip", "security_groups"]
         );
         // Without exposure, the rest is the same.
-        let unexposed = instance_value(facts, &keep, false);
+        let unexposed = instance_value(facts, &keep, false).to_value();
         assert_eq!(
             unexposed.as_object().unwrap().keys().collect::<Vec<_>>(),
             ["public_ip", "security_groups"]
@@ -1408,7 +1531,7 @@ mod tests {
             ..InstanceFacts::default()
         };
         assert_eq!(
-            instance_value(facts.clone(), &instance_mask(&Wanted::all()), true),
+            instance_value(facts.clone(), &instance_mask(&Wanted::all()), true).to_value(),
             to_value(&facts)
         );
         assert_eq!(
@@ -1416,7 +1539,8 @@ mod tests {
                 InstanceFacts::default(),
                 &instance_mask(&Wanted::all()),
                 true
-            ),
+            )
+            .to_value(),
             to_value(&InstanceFacts::default())
         );
     }

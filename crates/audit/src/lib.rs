@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use check::{Check, CheckError};
-pub use facts::{Coverage, Exposure, ExposureOracle, InstanceExposure, Kind, Resource};
+pub use facts::{Coverage, Exposure, ExposureOracle, Facts, InstanceExposure, Kind, Resource};
 
 include!(concat!(env!("OUT_DIR"), "/check_files.rs"));
 
@@ -734,7 +734,7 @@ mod tests {
                 id: format!("r-{}", i % 7),
                 account: Some("111122223333".into()),
                 region: Some("us-east-1".into()),
-                facts: t.resource.clone(),
+                facts: t.resource.clone().into(),
             })
             .collect()
     }
@@ -821,7 +821,7 @@ mod tests {
         let mut odd = plain.clone();
         for r in &mut odd {
             r.id.push_str("\"\n");
-            if let Value::Object(members) = &mut r.facts {
+            if let Facts::Object(Value::Object(members)) = &mut r.facts {
                 for (k, v) in members.iter_mut() {
                     if k == "name" || v.is_array() {
                         with_odd_strings(v);

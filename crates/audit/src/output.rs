@@ -359,7 +359,7 @@ mod tests {
                 id: "r-1".into(),
                 account: Some("111122223333".into()),
                 region: None,
-                facts: t.resource.clone(),
+                facts: t.resource.clone().into(),
             })
             .collect();
         let findings = crate::run(&checks, &resources, &crate::Config::defaults());
