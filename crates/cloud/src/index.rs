@@ -139,11 +139,21 @@ impl Index {
     }
 }
 
+/// Appends `i` to `key`'s list, copying the key only when it is new (most lists get several).
+fn push_to(map: &mut HashMap<String, Vec<usize>>, key: &str, i: usize) {
+    match map.get_mut(key) {
+        Some(list) => list.push(i),
+        None => {
+            map.insert(key.to_owned(), vec![i]);
+        }
+    }
+}
+
 fn enis_of_instance(a: &Account) -> HashMap<String, Vec<usize>> {
     let mut map: HashMap<String, Vec<usize>> = HashMap::default();
     for (i, n) in a.network_interfaces.iter().enumerate() {
         if let Some(inst) = n.attachment.as_ref().and_then(|t| t.instance_id.as_ref()) {
-            map.entry(inst.clone()).or_default().push(i);
+            push_to(&mut map, inst, i);
         }
     }
     map
@@ -153,7 +163,7 @@ fn instances_by_key(a: &Account) -> HashMap<String, Vec<usize>> {
     let mut map: HashMap<String, Vec<usize>> = HashMap::default();
     for (i, inst) in a.instances.iter().enumerate() {
         if let Some(k) = &inst.key_name {
-            map.entry(k.clone()).or_default().push(i);
+            push_to(&mut map, k, i);
         }
     }
     map
@@ -172,7 +182,7 @@ fn instances_by_sg(a: &Account, eni: &HashMap<String, usize>) -> HashMap<String,
         groups.sort();
         groups.dedup();
         for g in groups {
-            map.entry(g.clone()).or_default().push(i);
+            push_to(&mut map, g, i);
         }
     }
     map
