@@ -588,17 +588,16 @@ impl Loader {
         }
         f.prefetch();
 
-        // Instances and interfaces.
-        let mut embedded_enis: Vec<(String, raw::NetworkInterface)> = Vec::new();
+        // Instances and interfaces. Each instance's embedded interfaces stay beside it (raw) until
+        // `describe-network-interfaces` says which are known; no serial pass moves them.
+        let first_instance = out.instances.len();
+        let mut embedded_enis: Vec<Vec<raw::NetworkInterface>> = Vec::new();
         if let Some(d) = self.read::<raw::DescribeInstances>(f, "ec2-describe-instances.json") {
-            let count: usize = d.reservations.iter().map(|r| r.instances.len()).sum();
-            out.instances.reserve(count);
-            embedded_enis.reserve(count);
             if let Some(owner) = d.reservations.iter().find_map(|r| r.owner_id.as_ref()) {
                 hints.owner.get_or_insert_with(|| owner.clone());
             }
             // Converted on every core, in order.
-            let converted: Vec<(Instance, Vec<raw::NetworkInterface>)> = d
+            let (instances, enis): (Vec<Instance>, Vec<Vec<raw::NetworkInterface>>) = d
                 .reservations
                 .into_par_iter()
                 .flat_map_iter(|res| {
@@ -607,11 +606,13 @@ impl Loader {
                         .into_iter()
                         .map(move |i| convert::instance(i, owner.as_deref()))
                 })
-                .collect();
-            for (inst, enis) in converted {
-                embedded_enis.extend(enis.into_iter().map(|e| (inst.id.clone(), e)));
-                out.instances.push(inst);
+                .unzip();
+            if out.instances.is_empty() {
+                out.instances = instances;
+            } else {
+                out.instances.extend(instances);
             }
+            embedded_enis = enis;
         }
         if let Some(d) =
             self.read::<raw::DescribeNetworkInterfaces>(f, "ec2-describe-network-interfaces.json")
@@ -622,61 +623,74 @@ impl Loader {
                     .map(convert::network_interface),
             );
         }
-        let known: BTreeSet<String> = out
+        let known: BTreeSet<&str> = out
             .network_interfaces
             .iter()
-            .map(|n| n.id.clone())
+            .map(|n| n.id.as_str())
             .collect();
-        out.network_interfaces.reserve(embedded_enis.len());
         // Converted on every core, in order.
-        out.network_interfaces.par_extend(
-            embedded_enis
-                .into_par_iter()
-                .filter(|(_, e)| !known.contains(&e.network_interface_id))
-                .map(|(instance_id, e)| {
-                    let mut eni = convert::network_interface(e);
-                    eni.from_instance_only = true;
-                    if let Some(a) = eni.attachment.as_mut() {
-                        a.instance_id.get_or_insert(instance_id);
-                    } else {
-                        eni.attachment = Some(EniAttachment {
-                            instance_id: Some(instance_id),
-                            ..EniAttachment::default()
-                        });
-                    }
-                    eni
-                }),
-        );
+        let embedded: Vec<NetworkInterface> = out.instances[first_instance..]
+            .par_iter()
+            .zip(embedded_enis.into_par_iter())
+            .flat_map_iter(|(inst, enis)| {
+                enis.into_iter()
+                    .filter(|e| !known.contains(e.network_interface_id.as_str()))
+                    .map(|e| {
+                        let mut eni = convert::network_interface(e);
+                        eni.from_instance_only = true;
+                        let instance_id = Some(inst.id.clone());
+                        match eni.attachment.as_mut() {
+                            Some(a) => {
+                                if a.instance_id.is_none() {
+                                    a.instance_id = instance_id;
+                                }
+                            }
+                            None => {
+                                eni.attachment = Some(EniAttachment {
+                                    instance_id,
+                                    ..EniAttachment::default()
+                                })
+                            }
+                        }
+                        eni
+                    })
+            })
+            .collect();
+        drop(known);
+        out.network_interfaces.extend(embedded);
         self.instance_attributes(f, out, region);
         if let Some(d) = self.read::<raw::DescribeProfileAssociations>(
             f,
             "ec2-describe-iam-instance-profile-associations.json",
         ) {
-            let by_id: HashMap<String, usize> = out
+            let by_id: foldhash::HashMap<&str, usize> = out
                 .instances
                 .iter()
                 .enumerate()
-                .map(|(i, x)| (x.id.clone(), i))
+                .map(|(i, x)| (x.id.as_str(), i))
                 .collect();
-            for a in d.iam_instance_profile_associations {
-                let live = a
-                    .state
-                    .as_deref()
-                    .is_none_or(|s| s == "associated" || s == "associating");
-                if let (true, Some(id)) = (live, a.instance_id.as_deref())
-                    && let Some(&i) = by_id.get(id)
-                {
-                    let inst = &mut out.instances[i];
-                    let p = inst
-                        .iam_instance_profile
-                        .get_or_insert_with(InstanceProfileRef::default);
-                    p.association_id = a.association_id;
-                    if let Some(r) = a.iam_instance_profile {
-                        if p.arn.is_empty() {
-                            p.arn = r.arn.unwrap_or_default();
-                        }
-                        p.id = p.id.take().or(r.id);
+            // Where each live association goes, found before the instances are changed.
+            let targets: Vec<(usize, raw::ProfileAssociation)> = d
+                .iam_instance_profile_associations
+                .into_iter()
+                .filter(|a| {
+                    a.state
+                        .as_deref()
+                        .is_none_or(|s| s == "associated" || s == "associating")
+                })
+                .filter_map(|a| Some((*by_id.get(a.instance_id.as_deref()?)?, a)))
+                .collect();
+            drop(by_id);
+            for (i, a) in targets {
+                let p = out.instances[i]
+                    .iam_instance_profile
+                    .get_or_insert_with(InstanceProfileRef::default);
+                p.association_id = a.association_id;
+                if let Some(r) = a.iam_instance_profile {
+                    if p.arn.is_empty() {
+                        p.arn = r.arn.unwrap_or_default();
                     }
+                    p.id = p.id.take().or(r.id);
                 }
             }
         }

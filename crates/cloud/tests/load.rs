@@ -269,8 +269,19 @@ fn account_and_region_folders() {
     assert_eq!(east.disable_api_termination, Some(true));
     assert_eq!(east.shutdown_behavior.as_deref(), Some("terminate"));
     assert!(east.metadata_options.as_ref().unwrap().allows_imdsv1());
+    // An interface embedded in one region's instances is attached to its own instance, and to
+    // no instance of another region.
+    let enis = a.enis_of_instance("i-east");
+    assert_eq!(enis.len(), 1);
+    assert_eq!(enis[0].id, "eni-east");
+    assert!(enis[0].from_instance_only);
+    assert_eq!(
+        enis[0].attachment.as_ref().unwrap().instance_id.as_deref(),
+        Some("i-east")
+    );
     let west = a.instance("i-west").unwrap();
     assert_eq!(west.region, "eu-west-1");
+    assert!(a.enis_of_instance("i-west").is_empty());
     let other = a.instance("i-other").unwrap();
     assert_eq!(other.account.as_deref(), Some("444455556666"));
 
