@@ -2,6 +2,7 @@
 //! loader (or [`Account::reindex`]).
 
 use foldhash::HashMap;
+use rayon::prelude::*;
 
 use crate::model::*;
 
@@ -169,23 +170,41 @@ fn instances_by_key(a: &Account) -> HashMap<String, Vec<usize>> {
     map
 }
 
-/// Security group → instances with an ENI in it (`eni`: the interfaces' positions).
+/// Security group → instances with an ENI in it (`eni`: the interfaces' positions). Built a
+/// stretch of instances per task and joined in order, so each list stays in instance order.
 fn instances_by_sg(a: &Account, eni: &HashMap<String, usize>) -> HashMap<String, Vec<usize>> {
-    let mut map: HashMap<String, Vec<usize>> = HashMap::default();
-    for (i, inst) in a.instances.iter().enumerate() {
-        let mut groups: Vec<&String> = inst.security_group_ids.iter().collect();
-        for e in &inst.network_interfaces {
-            if let Some(&e) = eni.get(e) {
-                groups.extend(&a.network_interfaces[e].security_group_ids);
+    const STRETCH: usize = 8192;
+    a.instances
+        .par_chunks(STRETCH)
+        .enumerate()
+        .map(|(chunk, instances)| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::default();
+            for (i, inst) in instances.iter().enumerate() {
+                let mut groups: Vec<&String> = inst.security_group_ids.iter().collect();
+                for e in &inst.network_interfaces {
+                    if let Some(&e) = eni.get(e) {
+                        groups.extend(&a.network_interfaces[e].security_group_ids);
+                    }
+                }
+                groups.sort();
+                groups.dedup();
+                for g in groups {
+                    push_to(&mut map, g, chunk * STRETCH + i);
+                }
             }
-        }
-        groups.sort();
-        groups.dedup();
-        for g in groups {
-            push_to(&mut map, g, i);
-        }
-    }
-    map
+            map
+        })
+        .reduce(HashMap::default, |mut earlier, later| {
+            for (g, list) in later {
+                match earlier.get_mut(g.as_str()) {
+                    Some(l) => l.extend(list),
+                    None => {
+                        earlier.insert(g, list);
+                    }
+                }
+            }
+            earlier
+        })
 }
 
 macro_rules! by_id {

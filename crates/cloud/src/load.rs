@@ -628,14 +628,19 @@ impl Loader {
             .iter()
             .map(|n| n.id.as_str())
             .collect();
-        // Converted on every core, in order.
-        let embedded: Vec<NetworkInterface> = out.instances[first_instance..]
-            .par_iter()
-            .zip(embedded_enis.into_par_iter())
-            .flat_map_iter(|(inst, enis)| {
-                enis.into_iter()
-                    .filter(|e| !known.contains(e.network_interface_id.as_str()))
-                    .map(|e| {
+        if !known.is_empty() {
+            embedded_enis
+                .par_iter_mut()
+                .for_each(|enis| enis.retain(|e| !known.contains(e.network_interface_id.as_str())));
+        }
+        drop(known);
+        // Converted on every core, in order, straight into the account's list.
+        out.network_interfaces.par_extend(
+            out.instances[first_instance..]
+                .par_iter()
+                .zip(embedded_enis.into_par_iter())
+                .flat_map_iter(|(inst, enis)| {
+                    enis.into_iter().map(|e| {
                         let mut eni = convert::network_interface(e);
                         eni.from_instance_only = true;
                         let instance_id = Some(inst.id.clone());
@@ -654,10 +659,8 @@ impl Loader {
                         }
                         eni
                     })
-            })
-            .collect();
-        drop(known);
-        out.network_interfaces.extend(embedded);
+                }),
+        );
         self.instance_attributes(f, out, region);
         if let Some(d) = self.read::<raw::DescribeProfileAssociations>(
             f,
@@ -987,14 +990,18 @@ impl Loader {
     }
 
     fn instance_attributes(&mut self, f: &mut Folder, out: &mut Account, region: Option<&str>) {
-        let by_id: HashMap<String, usize> = out
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.id.clone(), i))
-            .collect();
         let files = f.qualified("ec2-describe-instance-attribute-");
         let any_files = !files.is_empty();
+        // Only when there are attribute files to place (a large snapshot seldom has them).
+        let by_id: HashMap<String, usize> = if any_files {
+            out.instances
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (x.id.clone(), i))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         for (q, name) in files {
             let Some(a) = self.read::<raw::InstanceAttribute>(f, &name) else {
                 continue;
