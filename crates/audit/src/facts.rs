@@ -733,15 +733,21 @@ impl Wanted {
         })
     }
 
-    /// `facts` as a JSON object holding only the wanted fields.
-    fn value<T: Serialize>(&self, kind: Kind, facts: &T) -> Value {
-        let mut v = to_value(facts);
-        if self.only.is_some()
-            && let Value::Object(map) = &mut v
-        {
-            map.retain(|k, _| self.field(kind, k));
+    /// `facts` (a kind's facts struct) as its wanted fields, in declaration order.
+    fn value<T: Serialize>(&self, kind: Kind, facts: &T) -> Facts {
+        match crate::struct_fields::struct_fields(facts, |name| self.field(kind, name)) {
+            Some(fields) => Facts::Fields(fields),
+            // Not a struct (no kind's facts are such): the JSON object serde makes of it.
+            None => {
+                let mut v = to_value(facts);
+                if self.only.is_some()
+                    && let Value::Object(map) = &mut v
+                {
+                    map.retain(|k, _| self.field(kind, k));
+                }
+                Facts::Object(v)
+            }
         }
-        v
     }
 }
 
@@ -844,7 +850,7 @@ pub fn build_unexposed<'a>(
                 id: &str,
                 acct: &Option<String>,
                 region: Option<&str>,
-                facts: Value| {
+                facts: Facts| {
         if wanted.kind(kind) {
             out.push(resource(kind, id, acct, region, facts))
         }
@@ -1495,7 +1501,7 @@ mod tests {
         let keep = instance_mask(&wanted);
         assert_eq!(keep.iter().filter(|k| **k).count(), 3);
         let got = instance_value(facts.clone(), &keep, true).to_value();
-        assert_eq!(got, wanted.value(Kind::Instance, &facts));
+        assert_eq!(got, wanted.value(Kind::Instance, &facts).to_value());
         let object = got.as_object().unwrap();
         assert_eq!(
             object.keys().collect::<Vec<_>>(),

@@ -10,6 +10,7 @@ pub mod expr;
 pub mod facts;
 pub mod output;
 pub mod policy;
+mod struct_fields;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
