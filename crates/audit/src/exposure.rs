@@ -1,7 +1,7 @@
 //! Exposure facts from the reachability evaluator: what each instance exposes to the internet,
 //! exposed (a full path exists) or latent (a group opens it, the network does not carry it).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use reach::{Network, State};
 
@@ -9,7 +9,7 @@ use crate::facts::{Exposure, ExposureOracle, InstanceExposure};
 
 /// The whole account's exposure map, computed once.
 pub struct ReachOracle {
-    by_instance: HashMap<String, InstanceExposure>,
+    by_instance: foldhash::HashMap<String, InstanceExposure>,
 }
 
 fn state(s: State) -> Exposure {
@@ -97,10 +97,10 @@ impl ReachOracle {
 }
 
 impl ExposureOracle for ReachOracle {
-    fn instance(&self, instance_id: &str) -> InstanceExposure {
-        self.by_instance
-            .get(instance_id)
-            .cloned()
-            .unwrap_or_default()
+    fn instance(&self, instance_id: &str) -> Cow<'_, InstanceExposure> {
+        match self.by_instance.get(instance_id) {
+            Some(e) => Cow::Borrowed(e),
+            None => Cow::Owned(InstanceExposure::default()),
+        }
     }
 }

@@ -174,7 +174,8 @@ pub struct InstanceExposure {
 
 /// Answers exposure questions for the audit; `reach` implements it exactly.
 pub trait ExposureOracle: Sync {
-    fn instance(&self, instance_id: &str) -> InstanceExposure;
+    /// The instance's exposure: borrowed when the oracle holds it, made when it works it out.
+    fn instance(&self, instance_id: &str) -> std::borrow::Cow<'_, InstanceExposure>;
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -802,12 +803,12 @@ impl Unexposed<'_> {
             .zip(&account.instances)
             .map(|(r, inst)| {
                 let exp = if inst.state == "terminated" {
-                    InstanceExposure::default()
+                    std::borrow::Cow::Owned(InstanceExposure::default())
                 } else {
                     exposure.instance(&inst.id)
                 };
                 if want_exposure {
-                    r.facts.insert("exposure", to_value(&exp));
+                    r.facts.insert("exposure", to_value(exp.as_ref()));
                 }
                 exp.ssh
             })

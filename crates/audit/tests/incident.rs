@@ -8,8 +8,8 @@ use audit::{Config, Coverage, Exposure, ExposureOracle, InstanceExposure, builti
 struct Fixed;
 
 impl ExposureOracle for Fixed {
-    fn instance(&self, id: &str) -> InstanceExposure {
-        match id {
+    fn instance(&self, id: &str) -> std::borrow::Cow<'_, InstanceExposure> {
+        std::borrow::Cow::Owned(match id {
             // web-1: SSH open and routed; web-2: open, no path.
             "i-0a1b2c3d4e5f60001" => InstanceExposure {
                 ssh: Exposure::Exposed,
@@ -22,7 +22,7 @@ impl ExposureOracle for Fixed {
                 ..Default::default()
             },
             _ => InstanceExposure::default(),
-        }
+        })
     }
 }
 
