@@ -26,7 +26,8 @@ pub(crate) struct Index {
     nat: HashMap<String, usize>,
     peering: HashMap<String, usize>,
     /// (account, region, key name) → key pair.
-    key_pair: HashMap<(Option<String>, String, String), usize>,
+    /// Key pairs by name, in list order (a name is in few regions and accounts).
+    key_pairs_by_name: HashMap<String, Vec<usize>>,
     /// key name → instances launched with it (every region and account).
     instances_by_key: HashMap<String, Vec<usize>>,
     /// security group → instances with an ENI in it.
@@ -127,9 +128,7 @@ impl Index {
             }
         }
         for (i, k) in a.key_pairs.iter().enumerate() {
-            ix.key_pair
-                .entry((k.account.clone(), k.region.clone(), k.name.clone()))
-                .or_insert(i);
+            push_to(&mut ix.key_pairs_by_name, &k.name, i);
         }
         for (i, s) in a.region_settings.iter().enumerate() {
             ix.region_settings
@@ -357,18 +356,24 @@ impl Account {
 
     /// A key pair by name in a region (and account, when known).
     pub fn key_pair(&self, account: Option<&str>, region: &str, name: &str) -> Option<&KeyPair> {
-        let key = (
-            account.map(str::to_string),
-            region.to_string(),
-            name.to_string(),
-        );
-        if let Some(&i) = self.index.key_pair.get(&key) {
-            return Some(&self.key_pairs[i]);
-        }
-        // Unknown account on either side: match on region and name.
-        self.key_pairs.iter().find(|k| {
-            k.region == region && k.name == name && (account.is_none() || k.account.is_none())
-        })
+        let named = self
+            .index
+            .key_pairs_by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| &self.key_pairs[i])
+            .filter(|k| k.region == region);
+        // The first of that account; else, the account unknown on either side, the first there.
+        named
+            .clone()
+            .find(|k| k.account.as_deref() == account)
+            .or_else(|| {
+                named
+                    .clone()
+                    .find(|k| account.is_none() || k.account.is_none())
+            })
     }
 
     /// Instances with an ENI (or the instance-level list) in this security group.

@@ -54,3 +54,40 @@ fn instances_of_a_group_come_once_each_in_instance_order() {
     assert_eq!(third, want);
     assert!(ids(&a, "sg-none").is_empty());
 }
+
+#[test]
+fn a_key_pair_is_found_in_its_account_else_where_an_account_is_unknown() {
+    use cloud::KeyPair;
+    let key = |id: &str, region: &str, account: Option<&str>| KeyPair {
+        name: "ops".into(),
+        id: Some(id.into()),
+        region: region.into(),
+        account: account.map(str::to_string),
+        ..KeyPair::default()
+    };
+    let mut a = Account::default();
+    a.key_pairs = vec![
+        key("a-east", "us-east-1", Some("A")),
+        key("unknown-east", "us-east-1", None),
+        key("b-west", "eu-west-1", Some("B")),
+        key("b-east", "us-east-1", Some("B")),
+        key("a-east-again", "us-east-1", Some("A")),
+    ];
+    a.reindex();
+    let found = |account: Option<&str>, region: &str, name: &str| {
+        a.key_pair(account, region, name)
+            .and_then(|k| k.id.as_deref())
+    };
+    // The account's own, the first of them.
+    assert_eq!(found(Some("A"), "us-east-1", "ops"), Some("a-east"));
+    assert_eq!(found(Some("B"), "us-east-1", "ops"), Some("b-east"));
+    // No key of that account: one whose account is unknown.
+    assert_eq!(found(Some("C"), "us-east-1", "ops"), Some("unknown-east"));
+    // The instance's account unknown: the one without an account first, else any.
+    assert_eq!(found(None, "us-east-1", "ops"), Some("unknown-east"));
+    assert_eq!(found(None, "eu-west-1", "ops"), Some("b-west"));
+    // Another account's key in that region does not count; nor another region's, nor name.
+    assert_eq!(found(Some("A"), "eu-west-1", "ops"), None);
+    assert_eq!(found(Some("A"), "us-west-2", "ops"), None);
+    assert_eq!(found(Some("A"), "us-east-1", "dev"), None);
+}
