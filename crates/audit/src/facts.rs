@@ -970,6 +970,7 @@ pub fn build_unexposed<'a>(
         .par_iter()
         .map(|inst| {
             let roles = account.roles_of_instance(&inst.id);
+            let enis = account.enis_of_instance(&inst.id);
             let meta = inst.metadata_options.as_ref();
             let facts = InstanceFacts {
                 id: inst.id.clone(),
@@ -988,14 +989,12 @@ pub fn build_unexposed<'a>(
                 }),
                 launch_age_days: days_since(inst.launch_time, now),
                 public_ip: inst.public_ip.map(|ip| ip.to_string()),
-                ipv6_addresses: account
-                    .enis_of_instance(&inst.id)
+                ipv6_addresses: enis
                     .iter()
                     .flat_map(|e| e.ipv6_addresses.iter().map(|a| a.to_string()))
                     .collect(),
                 has_public_address: inst.public_ip.is_some()
-                    || account
-                        .enis_of_instance(&inst.id)
+                    || enis
                         .iter()
                         .any(|e| e.public_ip.is_some() || !e.ipv6_addresses.is_empty()),
                 instance_profile: inst.iam_instance_profile.as_ref().map(|p| p.arn.clone()),
