@@ -84,11 +84,11 @@ pub struct Resource {
 /// A resource's facts, looked up by name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Facts {
-    /// A JSON object, as serde makes it of a kind's facts struct (or a check's test resource).
+    /// A JSON object: a check's own test resource.
     Object(Value),
-    /// Named values, each name once. An instance's (the bulk of a large account's resources):
-    /// a list under static names costs a fraction of a JSON map with a string per key, to build,
-    /// to hold and to drop.
+    /// Named values, each name once, as the audit builds every resource's facts: a list under
+    /// static names costs a fraction of a JSON map with a string per key, to build, to hold and
+    /// to drop (a large account has hundreds of thousands of resources).
     Fields(Vec<(&'static str, Value)>),
 }
 
