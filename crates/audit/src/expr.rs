@@ -1,8 +1,8 @@
 //! The predicate language audit checks are written in.
 //!
 //! A check's `where` is an expression over one resource's facts (named values, see [`Fields`]).
-//! It is compiled once to [`Expr`] and evaluated per resource. The language is deliberately small and maps onto SQL, so the
-//! same checks can later run on Athena/Trino over an exported model:
+//! It is compiled once to [`Expr`] and evaluated per resource. The language is deliberately small
+//! and maps onto SQL, so the same checks can later run on Athena/Trino over an exported model:
 //!
 //! ```text
 //! state == 'running' and metadata.http_tokens != 'required'
