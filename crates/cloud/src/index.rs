@@ -25,7 +25,6 @@ pub(crate) struct Index {
     igw: HashMap<String, usize>,
     nat: HashMap<String, usize>,
     peering: HashMap<String, usize>,
-    /// (account, region, key name) → key pair.
     /// Key pairs by name, in list order (a name is in few regions and accounts).
     key_pairs_by_name: HashMap<String, Vec<usize>>,
     /// key name → instances launched with it (every region and account).
