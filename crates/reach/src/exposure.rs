@@ -884,16 +884,7 @@ impl Network {
                     }
                 }
             }
-            entries.sort_by(|(a, ai), (b, bi)| {
-                (a.state, a.risk, !a.anywhere, a.svc, a.family, ai).cmp(&(
-                    b.state,
-                    b.risk,
-                    !b.anywhere,
-                    b.svc,
-                    b.family,
-                    bi,
-                ))
-            });
+            entries.sort_by(|(a, ai), (b, bi)| entry_order_on(a, ai, b, bi));
             let entries: Vec<&ExposureEntry> = entries.into_iter().map(|(e, _)| e).collect();
             Some((
                 self.instances[instance as usize].id.clone(),
@@ -1014,13 +1005,23 @@ impl Network {
 
 /// Most dangerous first: exposed before latent; all ports, 22, 3389, then the rest.
 fn entry_order(a: &ExposureEntry, b: &ExposureEntry) -> std::cmp::Ordering {
-    (a.state, a.risk, !a.anywhere, a.svc, a.family, &a.interface).cmp(&(
+    entry_order_on(a, &a.interface, b, &b.interface)
+}
+
+/// [`entry_order`] with each entry's interface given apart (a shared template's is empty).
+fn entry_order_on(
+    a: &ExposureEntry,
+    a_interface: &str,
+    b: &ExposureEntry,
+    b_interface: &str,
+) -> std::cmp::Ordering {
+    (a.state, a.risk, !a.anywhere, a.svc, a.family, a_interface).cmp(&(
         b.state,
         b.risk,
         !b.anywhere,
         b.svc,
         b.family,
-        &b.interface,
+        b_interface,
     ))
 }
 
