@@ -9,6 +9,8 @@
 # with every audit time and their median, so that load from elsewhere shows in the spread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 instances="${1:-100000}"
 groups="${2:-10000}"
 subnets="${3:-2000}"
@@ -23,17 +25,8 @@ if [ ! -f "$data.done" ]; then
   touch "$data.done"
 fi
 bytes=$(find "$data" -name '*.json' -print0 | xargs -0 cat | wc -c)
-measure() {
-  local stats
-  stats=$(mktemp)
-  /usr/bin/time -o "$stats" -f "%e %M" bash -c "$1" > /dev/null 2>&1 || true
-  tail -n 1 "$stats"
-  rm -f "$stats"
-}
 find "$data" -name '*.json' -print0 | xargs -0 cat > /dev/null
 read -r jq_s jq_rss < <(measure "find '$data' -name '*.json' -print0 | xargs -0 jq -c . > /dev/null")
-# Keeps the fastest run ("seconds peak_rss_kib").
-faster() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (a == "" || y[1] < x[1]) ? b : a }'; }
 best_audit="" best_reach="" audit_times=""
 for _ in $(seq "${RUNS:-3}"); do
   run_audit=$(measure "'$bin' audit '$data' --format jsonl --now 2026-12-01T00:00:00Z > /dev/null")
@@ -49,4 +42,4 @@ printf '%-34s %8s s  %8s MiB RSS\n' "jq -c . (parse only, baseline)" "$jq_s" "$(
 printf '%-34s %8s s  %8s MiB RSS  = %.2f x the jq parse time\n' "trailhound audit" "$audit_s" "$((audit_rss / 1024))" "$(echo "$audit_s / $jq_s" | bc -l)"
 printf '%-34s %8s s  %8s MiB RSS  = %.2f x the jq parse time\n' "trailhound reach --exposure" "$reach_s" "$((reach_rss / 1024))" "$(echo "$reach_s / $jq_s" | bc -l)"
 echo "(audit and reach: the fastest of ${RUNS:-3} runs each, taken in turn)"
-echo "audit, run by run:$audit_times s (median $(tr ' ' '\n' <<< "$audit_times" | grep . | sort -n | awk '{ r[NR] = $1 } END { print (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }') s; target < 2 s)"
+echo "audit, run by run:$audit_times s (median $(median "$audit_times") s; target < 2 s)"

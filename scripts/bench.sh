@@ -12,6 +12,8 @@
 # the SDK would add 15 minutes of release compilation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 gib="${1:-1}"
 data="bench-data/scale-${gib}g"
 target="${CARGO_TARGET_DIR:-target}"
@@ -30,14 +32,6 @@ cbytes=$(xargs cat < "$list" | wc -c)
 ubytes=$(xargs zcat < "$list" | wc -c)
 cores=$(nproc)
 
-# Runs a command, prints "seconds peak_rss_kib".
-measure() {
-  local stats
-  stats=$(mktemp)
-  /usr/bin/time -o "$stats" -f "%e %M" bash -c "$1" > /dev/null 2>&1
-  tail -n 1 "$stats"
-  rm -f "$stats"
-}
 # Warm the page cache so every contender reads from memory.
 xargs cat < "$list" > /dev/null
 
@@ -45,8 +39,6 @@ read -r t_zcat _ < <(measure "xargs zcat < '$list' > /dev/null")
 read -r t_zcat_par _ < <(measure "xargs -P $cores -n $(( (files + cores - 1) / cores )) zcat < '$list' > /dev/null")
 read -r t_jq _ < <(measure "xargs zcat < '$list' | jq -c '.Records[]' | wc -l")
 sigma="${SIGMA_RULES:-../shared/corpus/sigma/rules}"
-# Keeps the fastest run ("seconds peak_rss_kib") of each contender.
-faster() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); print (a == "" || y[1] < x[1]) ? b : a }'; }
 best_th="" best_det="" pair_ratios=""
 for _ in $(seq "${RUNS:-3}"); do
   run_th=$(measure "'$bin' events '$data' --count-by eventName --format jsonl")
@@ -78,6 +70,6 @@ th_per_core=$(awk -v x="$th" -v c="$cores" 'BEGIN { printf "%.0f", x / c }')
   printf "%-52s %8s %10s\n" "trailhound detect (pack + SigmaHQ rules)" "$t_det" "$(mb "$ubytes" "$t_det")"
   echo "detect vs the gunzip+parse floor (events --count-by): $(ratio "$t_th" "$t_det") (target >= 0.60); peak RSS $(( rss_det / 1024 )) MiB"
   echo "(events and detect: the fastest of ${RUNS:-3} runs each, taken in turn)"
-  echo "detect vs events, round by round:$pair_ratios (median $(tr ' ' '\n' <<< "$pair_ratios" | grep . | sort -n | awk '{ r[NR] = $1 } END { print (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'))"
+  echo "detect vs events, round by round:$pair_ratios (median $(median "$pair_ratios"))"
 } | tee bench-data/events-bench.txt
 rm -f "$list"
