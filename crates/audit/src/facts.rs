@@ -513,14 +513,14 @@ fn resource(
     id: &str,
     acct: &Option<String>,
     region: Option<&str>,
-    facts: impl Into<Facts>,
+    facts: Facts,
 ) -> Resource {
     Resource {
         kind,
         id: id.to_string(),
         account: acct.clone(),
         region: region.map(str::to_string),
-        facts: facts.into(),
+        facts,
     }
 }
 
